@@ -1,0 +1,64 @@
+//! [`AppState`]: what every request shares: settings, the pool, the
+//! schema, the token keys. Built once by [`AppState::new`]; tests build it
+//! the same way.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::auth::{JwtKeys, Role, Viewer};
+use crate::config::Config;
+use crate::db::models::{Tenant, User};
+use crate::db::{Database, TenantId};
+use crate::graphql::{AppSchema, build_schema};
+
+#[derive(Clone)]
+pub struct AppState(Arc<AppInner>);
+
+pub struct AppInner {
+    pub config: Config,
+    pub database: Database,
+    pub schema: AppSchema,
+    pub jwt: JwtKeys,
+    /// Whose token `/graphiql` pre-fills; `None` when there is no demo tenant.
+    pub demo_viewer: Option<Viewer>,
+}
+
+impl Deref for AppState {
+    type Target = AppInner;
+
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub async fn new(config: Config, database: Database, jwt: JwtKeys) -> anyhow::Result<Self> {
+        let demo_viewer = match &config.graphiql_demo_tenant {
+            Some(slug) => demo_viewer(&database, slug).await?,
+            None => None,
+        };
+        Ok(Self(Arc::new(AppInner {
+            config,
+            database,
+            schema: build_schema(),
+            jwt,
+            demo_viewer,
+        })))
+    }
+}
+
+/// The demo tenant's administrator, so that GraphiQL can try mutations too.
+async fn demo_viewer(database: &Database, slug: &str) -> anyhow::Result<Option<Viewer>> {
+    let mut connection = database.get().await?;
+    let Some(tenant) = Tenant::find_by_slug(&mut connection, slug).await? else {
+        tracing::info!(slug, "no demo tenant: /graphiql starts without a token");
+        return Ok(None);
+    };
+    let tenant = TenantId(tenant.id);
+    let user = User::first_with_role(&mut connection, tenant, Role::Admin).await?;
+    Ok(user.map(|user| Viewer {
+        user_id: user.id,
+        tenant,
+        role: Role::Admin,
+    }))
+}

@@ -1,0 +1,244 @@
+//! Settings, read once from the environment (and a `.env` file where present)
+//! into a typed [`Config`]. A bad value stops start-up with a message naming
+//! the variable and what it accepts.
+//!
+//! | variable | default | what |
+//! |---|---|---|
+//! | `DATABASE_URL` | unset: embedded | PostgreSQL to use; unset runs a private one under `FULEXO_DATA_DIR` |
+//! | `REDIS_URL` | unset | Redis for the shared cache; unset caches in process only |
+//! | `JWT_SECRET` | generated under `FULEXO_DATA_DIR` (not in production) | HS256 secret tokens are signed with |
+//! | `LISTEN_ADDR` | `127.0.0.1:8080` | address the HTTP server binds |
+//! | `FULEXO_ENV` | `development` | `development` or `production` |
+//! | `FULEXO_DATA_DIR` | `.data` | embedded PostgreSQL and generated secrets |
+//! | `DATABASE_POOL_SIZE` | `25` | connections in the pool (the platform guide's `connection_limit`) |
+//! | `DATABASE_POOL_TIMEOUT` | `10s` | longest wait for a pooled connection (the guide's `pool_timeout`) |
+//! | `DATABASE_STATEMENT_TIMEOUT` | `10s` | PostgreSQL `statement_timeout` of every pooled connection |
+//! | `DATALOADER_DELAY` | `1ms` | how long a DataLoader gathers keys before sending one statement |
+//! | `REQUEST_BODY_LIMIT` | `2MB` | largest request body accepted |
+//! | `GRAPHIQL_DEMO_TENANT` | `demo` (unset in production) | tenant whose token `/graphiql` pre-fills |
+//!
+//! Durations take units (`250ms`, `10s`); sizes take `KB`/`MB`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use secrecy::SecretString;
+
+/// Where the service listens unless `LISTEN_ADDR` says otherwise (contract).
+pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
+/// The platform guide's `connection_limit`.
+pub const DEFAULT_POOL_SIZE: u32 = 25;
+/// The platform guide's `pool_timeout`.
+pub const DEFAULT_POOL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Long enough for the dashboard's aggregates over a large tenant, short
+/// enough that a runaway statement frees its connection well before a client
+/// gives up.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Measured with `cargo run --release --example loader_delay`: see README.
+pub const DEFAULT_DATALOADER_DELAY: Duration = Duration::from_millis(1);
+/// Apollo Router's default body limit.
+pub const DEFAULT_REQUEST_BODY_LIMIT: usize = 2 * 1024 * 1024;
+pub const DEFAULT_DATA_DIR: &str = ".data";
+pub const DEFAULT_DEMO_TENANT: &str = "demo";
+
+/// Whether the service runs for developers or for real traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// Every setting the service reads.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `None` means: run the embedded PostgreSQL under `data_dir`.
+    pub database_url: Option<SecretString>,
+    pub redis_url: Option<SecretString>,
+    /// `None` means: use (or create) the secret file under `data_dir`.
+    pub jwt_secret: Option<SecretString>,
+    pub listen_addr: SocketAddr,
+    pub environment: Environment,
+    pub data_dir: PathBuf,
+    pub pool: PoolConfig,
+    pub dataloader_delay: Duration,
+    pub request_body_limit: usize,
+    /// Tenant slug whose token `/graphiql` pre-fills; `None` pre-fills nothing.
+    pub graphiql_demo_tenant: Option<String>,
+}
+
+/// How the PostgreSQL pool is sized and how long it waits.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            max_size: DEFAULT_POOL_SIZE,
+            connection_timeout: DEFAULT_POOL_TIMEOUT,
+            statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `.env` (if any) and then the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(error) if error.not_found() => {}
+            Err(error) => return Err(error).context("reading .env"),
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+
+        let environment = match var("FULEXO_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                bail!("FULEXO_ENV must be `development` or `production`, not `{other}`")
+            }
+        };
+        let jwt_secret = var("JWT_SECRET").map(SecretString::from);
+        if environment == Environment::Production && jwt_secret.is_none() {
+            bail!("JWT_SECRET must be set when FULEXO_ENV=production");
+        }
+        let graphiql_demo_tenant = match var("GRAPHIQL_DEMO_TENANT") {
+            Some(slug) => Some(slug),
+            None if environment == Environment::Development => Some(DEFAULT_DEMO_TENANT.into()),
+            None => None,
+        };
+
+        Ok(Self {
+            database_url: var("DATABASE_URL").map(SecretString::from),
+            redis_url: var("REDIS_URL").map(SecretString::from),
+            jwt_secret,
+            listen_addr: parse(&var, "LISTEN_ADDR", DEFAULT_LISTEN_ADDR.parse()?, |v| {
+                v.parse().context("expected host:port, e.g. 127.0.0.1:8080")
+            })?,
+            environment,
+            data_dir: var("FULEXO_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            pool: PoolConfig {
+                max_size: parse(&var, "DATABASE_POOL_SIZE", DEFAULT_POOL_SIZE, |v| {
+                    let size: u32 = v.parse().context("expected a whole number")?;
+                    anyhow::ensure!(size > 0, "expected at least 1");
+                    Ok(size)
+                })?,
+                connection_timeout: parse(
+                    &var,
+                    "DATABASE_POOL_TIMEOUT",
+                    DEFAULT_POOL_TIMEOUT,
+                    duration,
+                )?,
+                statement_timeout: parse(
+                    &var,
+                    "DATABASE_STATEMENT_TIMEOUT",
+                    DEFAULT_STATEMENT_TIMEOUT,
+                    duration,
+                )?,
+            },
+            dataloader_delay: parse(&var, "DATALOADER_DELAY", DEFAULT_DATALOADER_DELAY, duration)?,
+            request_body_limit: parse(
+                &var,
+                "REQUEST_BODY_LIMIT",
+                DEFAULT_REQUEST_BODY_LIMIT,
+                byte_size,
+            )?,
+            graphiql_demo_tenant,
+        })
+    }
+}
+
+fn parse<T>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+    parse: impl Fn(&str) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    match var(name) {
+        None => Ok(default),
+        Some(value) => parse(value.trim()).with_context(|| format!("invalid {name}=`{value}`")),
+    }
+}
+
+fn duration(value: &str) -> anyhow::Result<Duration> {
+    humantime::parse_duration(value).context("expected a duration such as `500ms` or `10s`")
+}
+
+fn byte_size(value: &str) -> anyhow::Result<usize> {
+    let upper = value.to_ascii_uppercase();
+    let (number, unit) = match upper.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => upper.split_at(at),
+        None => (upper.as_str(), ""),
+    };
+    let number: usize = number
+        .parse()
+        .context("expected a size such as `512KB` or `2MB`")?;
+    let unit = match unit.trim() {
+        "" | "B" => 1,
+        "KB" | "K" | "KIB" => 1024,
+        "MB" | "M" | "MIB" => 1024 * 1024,
+        other => bail!("unknown size unit `{other}`: use B, KB or MB"),
+    };
+    Ok(number * unit)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn an_empty_environment_gives_the_documented_defaults() {
+        let config = config(&[]).unwrap();
+        assert!(config.database_url.is_none());
+        assert_eq!(config.listen_addr.to_string(), DEFAULT_LISTEN_ADDR);
+        assert_eq!(config.pool.max_size, 25);
+        assert_eq!(config.pool.connection_timeout, Duration::from_secs(10));
+        assert_eq!(config.graphiql_demo_tenant.as_deref(), Some("demo"));
+        assert_eq!(config.environment, Environment::Development);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let error = config(&[("DATABASE_POOL_TIMEOUT", "soon")]).unwrap_err();
+        assert!(format!("{error:#}").contains("DATABASE_POOL_TIMEOUT"));
+        let error = config(&[("DATABASE_POOL_SIZE", "0")]).unwrap_err();
+        assert!(format!("{error:#}").contains("DATABASE_POOL_SIZE"));
+    }
+
+    #[test]
+    fn production_requires_a_secret_and_prefills_no_token() {
+        assert!(config(&[("FULEXO_ENV", "production")]).is_err());
+        let config = config(&[("FULEXO_ENV", "production"), ("JWT_SECRET", "s")]).unwrap();
+        assert_eq!(config.graphiql_demo_tenant, None);
+    }
+
+    #[test]
+    fn sizes_accept_units() {
+        assert_eq!(byte_size("2MB").unwrap(), 2 * 1024 * 1024);
+        assert_eq!(byte_size("512kb").unwrap(), 512 * 1024);
+        assert_eq!(byte_size("100").unwrap(), 100);
+        assert!(byte_size("2GB").is_err());
+    }
+}

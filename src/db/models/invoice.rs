@@ -1,0 +1,52 @@
+//! `invoices`: what was billed for an order.
+
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::TenantId;
+use crate::db::schema::invoices;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = invoices)]
+pub struct Invoice {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub order_id: Uuid,
+    pub number: String,
+    pub total: BigDecimal,
+    pub currency: String,
+    pub issued_at: DateTime<Utc>,
+}
+
+impl Invoice {
+    /// The invoices of these orders, each order's oldest first.
+    pub async fn for_orders(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        order_ids: &[Uuid],
+    ) -> QueryResult<Vec<Self>> {
+        invoices::table
+            .filter(invoices::tenant_id.eq(tenant.0))
+            .filter(invoices::order_id.eq_any(order_ids))
+            .order((invoices::issued_at, invoices::id))
+            .select(Self::as_select())
+            .load(connection)
+            .await
+    }
+
+    pub async fn find_by_ids(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        ids: &[Uuid],
+    ) -> QueryResult<Vec<Self>> {
+        invoices::table
+            .filter(invoices::tenant_id.eq(tenant.0))
+            .filter(invoices::id.eq_any(ids))
+            .select(Self::as_select())
+            .load(connection)
+            .await
+    }
+}

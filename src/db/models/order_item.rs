@@ -1,0 +1,53 @@
+//! `order_items`: the lines of an order.
+
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::TenantId;
+use crate::db::schema::order_items;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = order_items)]
+pub struct OrderItem {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub order_id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub quantity: i32,
+    pub unit_price: BigDecimal,
+    pub created_at: DateTime<Utc>,
+}
+
+impl OrderItem {
+    /// The items of these orders, each order's oldest first.
+    pub async fn for_orders(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        order_ids: &[Uuid],
+    ) -> QueryResult<Vec<Self>> {
+        order_items::table
+            .filter(order_items::tenant_id.eq(tenant.0))
+            .filter(order_items::order_id.eq_any(order_ids))
+            .order((order_items::created_at, order_items::id))
+            .select(Self::as_select())
+            .load(connection)
+            .await
+    }
+
+    pub async fn find_by_ids(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        ids: &[Uuid],
+    ) -> QueryResult<Vec<Self>> {
+        order_items::table
+            .filter(order_items::tenant_id.eq(tenant.0))
+            .filter(order_items::id.eq_any(ids))
+            .select(Self::as_select())
+            .load(connection)
+            .await
+    }
+}

@@ -1,0 +1,127 @@
+//! `shipments`: parcels, their keyset-paginated list, and new labels.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::shipments;
+use crate::db::{ShipmentStatus, TenantId};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = shipments)]
+pub struct Shipment {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub order_id: Uuid,
+    pub carrier: String,
+    pub tracking_no: Option<String>,
+    pub status: ShipmentStatus,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a page of shipments starts: `(created_at, id)` of the last row seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShipmentKey(pub DateTime<Utc>, pub Uuid);
+
+/// One page of a tenant's shipments, newest `created_at` first.
+#[derive(Debug, Clone)]
+pub struct ShipmentPage<'a> {
+    /// Only shipments whose status is not `DELIVERED`.
+    pub undelivered: bool,
+    pub carrier: Option<&'a str>,
+    pub statuses: Option<&'a [ShipmentStatus]>,
+    pub after: Option<ShipmentKey>,
+    pub limit: i64,
+}
+
+/// The unique index that makes a tracking number name one parcel per
+/// carrier within a tenant.
+pub const TRACKING_NUMBER_KEY: &str = "shipments_tenant_carrier_tracking_key";
+
+type BoxedShipments<'a> = shipments::BoxedQuery<'a, Pg, diesel::dsl::AsSelect<Shipment, Pg>>;
+
+impl Shipment {
+    /// The shipments of these orders, each order's oldest first.
+    pub async fn for_orders(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        order_ids: &[Uuid],
+    ) -> QueryResult<Vec<Self>> {
+        shipments::table
+            .filter(shipments::tenant_id.eq(tenant.0))
+            .filter(shipments::order_id.eq_any(order_ids))
+            .order((shipments::created_at, shipments::id))
+            .select(Self::as_select())
+            .load(connection)
+            .await
+    }
+
+    pub async fn find_by_ids(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        ids: &[Uuid],
+    ) -> QueryResult<Vec<Self>> {
+        shipments::table
+            .filter(shipments::tenant_id.eq(tenant.0))
+            .filter(shipments::id.eq_any(ids))
+            .select(Self::as_select())
+            .load(connection)
+            .await
+    }
+
+    pub async fn page(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        page: &ShipmentPage<'_>,
+    ) -> QueryResult<Vec<Self>> {
+        page.query(tenant).load(connection).await
+    }
+
+    /// Inserts a new shipment. A tracking number the carrier already uses
+    /// in the tenant fails on [`TRACKING_NUMBER_KEY`].
+    pub async fn insert(&self, connection: &mut AsyncPgConnection) -> QueryResult<Self> {
+        diesel::insert_into(shipments::table)
+            .values(self)
+            .returning(Self::as_returning())
+            .get_result(connection)
+            .await
+    }
+}
+
+impl ShipmentPage<'_> {
+    pub(crate) fn query(&self, tenant: TenantId) -> BoxedShipments<'_> {
+        let mut query = shipments::table
+            .filter(shipments::tenant_id.eq(tenant.0))
+            .select(Shipment::as_select())
+            .into_boxed();
+        if self.undelivered {
+            // A literal, as in idx_shipments_undelivered's predicate, so that
+            // the planner can use that partial index for a carrier.
+            query = query.filter(sql::<Bool>("shipments.status <> 'DELIVERED'"));
+        }
+        if let Some(carrier) = self.carrier {
+            query = query.filter(shipments::carrier.eq(carrier));
+        }
+        if let Some(statuses) = self.statuses {
+            query = query.filter(shipments::status.eq_any(statuses));
+        }
+        if let Some(ShipmentKey(created_at, id)) = self.after {
+            query = query.filter(
+                sql::<Bool>("(shipments.created_at, shipments.id) < (")
+                    .bind::<Timestamptz, _>(created_at)
+                    .sql(", ")
+                    .bind::<SqlUuid, _>(id)
+                    .sql(")"),
+            );
+        }
+        query
+            .order((shipments::created_at.desc(), shipments::id.desc()))
+            .limit(self.limit)
+    }
+}

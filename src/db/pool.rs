@@ -1,0 +1,109 @@
+//! The bb8 pool of diesel-async connections. Each new connection gets the
+//! service's `application_name` and `statement_timeout`, and reports every
+//! statement it sends to a counter (exported in `/metrics`; tests use it to
+//! prove that requests send a fixed number of statements).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context;
+use diesel::connection::InstrumentationEvent;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use futures_util::FutureExt;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::PoolConfig;
+use crate::error::AppError;
+
+pub type DbPool = bb8::Pool<AsyncDieselConnectionManager<AsyncPgConnection>>;
+pub type DbConnection<'a> =
+    bb8::PooledConnection<'a, AsyncDieselConnectionManager<AsyncPgConnection>>;
+
+/// The pool and what it has sent.
+#[derive(Clone)]
+pub struct Database {
+    pool: DbPool,
+    statements: Arc<AtomicU64>,
+}
+
+impl Database {
+    /// Builds the pool; connections are opened lazily, so this does not fail
+    /// when PostgreSQL is down (`/readyz` says so instead).
+    pub fn connect(url: &SecretString, config: &PoolConfig) -> anyhow::Result<Self> {
+        let statements = Arc::new(AtomicU64::new(0));
+        let setup_statements = statements.clone();
+        let statement_timeout_ms = config.statement_timeout.as_millis();
+        let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+        manager_config.custom_setup = Box::new(move |url| {
+            let statements = setup_statements.clone();
+            async move {
+                let mut connection = AsyncPgConnection::establish(url).await?;
+                connection
+                    .batch_execute(&format!(
+                        "SET application_name = 'fulexo'; SET statement_timeout = {statement_timeout_ms}"
+                    ))
+                    .await
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                connection.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                    if let InstrumentationEvent::StartQuery { .. } = event {
+                        statements.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+                Ok(connection)
+            }
+            .boxed()
+        });
+        // A connection whose server went away is flagged broken by
+        // tokio-postgres; a test query on every checkout would add a round
+        // trip to each DataLoader batch for no gain.
+        manager_config.recycling_method = RecyclingMethod::Fast;
+        let manager =
+            AsyncDieselConnectionManager::new_with_config(url.expose_secret(), manager_config);
+        let pool = bb8::Pool::builder()
+            .max_size(config.max_size)
+            .connection_timeout(config.connection_timeout)
+            .build_unchecked(manager);
+        Ok(Self { pool, statements })
+    }
+
+    /// A connection, or [`AppError::DatabaseBusy`] once the pool timeout
+    /// has passed: a request never waits without bound.
+    pub async fn get(&self) -> Result<DbConnection<'_>, AppError> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// An owned connection, for work that outlives a borrow of the pool
+    /// (DataLoaders run on spawned tasks).
+    pub async fn get_owned(
+        &self,
+    ) -> Result<
+        bb8::PooledConnection<'static, AsyncDieselConnectionManager<AsyncPgConnection>>,
+        AppError,
+    > {
+        Ok(self.pool.get_owned().await?)
+    }
+
+    /// Statements sent through this pool since it was built.
+    pub fn statements_sent(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    pub fn state(&self) -> bb8::State {
+        self.pool.state()
+    }
+
+    /// Opens one connection now: start-up fails early, with the reason,
+    /// when the database cannot be reached.
+    pub async fn check(&self) -> anyhow::Result<()> {
+        let mut connection = self
+            .pool
+            .dedicated_connection()
+            .await
+            .context("connecting to PostgreSQL (is it running, and is DATABASE_URL right?)")?;
+        connection.batch_execute("SELECT 1").await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,37 @@
+//! What a resolver knows about its request: who is asking, the database,
+//! and the request's own loaders. Attached to each request (never to the
+//! schema) by `http::graphql`.
+
+use async_graphql::Context;
+
+use crate::auth::Viewer;
+use crate::db::Database;
+use crate::error::{AppError, gql};
+use crate::graphql::loaders::Loaders;
+
+pub struct RequestCtx {
+    pub viewer: Viewer,
+    pub database: Database,
+    pub loaders: Loaders,
+}
+
+impl RequestCtx {
+    /// The request's context; absent only if the handler forgot it, which is
+    /// an internal error.
+    pub fn of<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Self> {
+        ctx.data::<Self>()
+            .map_err(|_| gql(AppError::internal(anyhow::anyhow!("RequestCtx missing"))))
+    }
+
+    /// The caller, if they may write; `FORBIDDEN` for read-only roles.
+    pub fn writer(&self) -> Result<Viewer, AppError> {
+        if self.viewer.role.can_write() {
+            Ok(self.viewer)
+        } else {
+            Err(AppError::Forbidden(format!(
+                "a {} token cannot run mutations",
+                self.viewer.role.as_str()
+            )))
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Global object ids: opaque to clients, `base64url("<Type>:<uuid>")` inside,
+//! so that `node(id:)` knows which table to read and a cursor or id from
+//! one type is never mistaken for another's.
+
+use async_graphql::ID;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// The types that implement `Node`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Order,
+    OrderItem,
+    Shipment,
+    Invoice,
+    Product,
+}
+
+impl NodeKind {
+    const ALL: [Self; 5] = [
+        Self::Order,
+        Self::OrderItem,
+        Self::Shipment,
+        Self::Invoice,
+        Self::Product,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Order => "Order",
+            Self::OrderItem => "OrderItem",
+            Self::Shipment => "Shipment",
+            Self::Invoice => "Invoice",
+            Self::Product => "Product",
+        }
+    }
+}
+
+/// A decoded global id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GlobalId {
+    pub kind: NodeKind,
+    pub id: Uuid,
+}
+
+impl GlobalId {
+    pub fn encode(kind: NodeKind, id: Uuid) -> ID {
+        ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.name())))
+    }
+
+    /// Any id this service could have issued; anything else is
+    /// `BAD_USER_INPUT`.
+    pub fn decode(id: &str) -> Result<Self, AppError> {
+        let malformed = || AppError::bad_input(format!("`{id}` is not a valid id"));
+        let bytes = URL_SAFE_NO_PAD.decode(id).map_err(|_| malformed())?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| malformed())?;
+        let (name, uuid) = text.split_once(':').ok_or_else(malformed)?;
+        let kind = NodeKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(malformed)?;
+        let id = Uuid::parse_str(uuid).map_err(|_| malformed())?;
+        Ok(Self { kind, id })
+    }
+
+    /// The row id of an id that must be of `kind`.
+    pub fn decode_as(id: &str, kind: NodeKind) -> Result<Uuid, AppError> {
+        let global = Self::decode(id)?;
+        if global.kind != kind {
+            return Err(AppError::bad_input(format!(
+                "`{id}` is the id of a {}, not of a {}",
+                global.kind.name(),
+                kind.name()
+            )));
+        }
+        Ok(global.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_decodes_to_what_was_encoded() {
+        let uuid = Uuid::new_v4();
+        let id = GlobalId::encode(NodeKind::Shipment, uuid);
+        assert_eq!(
+            GlobalId::decode(&id).unwrap(),
+            GlobalId {
+                kind: NodeKind::Shipment,
+                id: uuid
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_and_mistyped_ids_are_bad_input() {
+        for id in ["", "x", "T3JkZXI6", "!!!", "Rm9vOjEyMw"] {
+            assert!(
+                matches!(GlobalId::decode(id), Err(AppError::BadUserInput(_))),
+                "{id}"
+            );
+        }
+        let shipment = GlobalId::encode(NodeKind::Shipment, Uuid::new_v4());
+        assert!(matches!(
+            GlobalId::decode_as(&shipment, NodeKind::Order),
+            Err(AppError::BadUserInput(_))
+        ));
+    }
+}

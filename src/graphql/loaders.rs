@@ -1,0 +1,245 @@
+//! The request's DataLoaders: every relation and by-id lookup goes through
+//! one of these, so that a page of 100 orders costs one statement per
+//! relation, not one per order.
+//!
+//! They are built per request ([`Loaders::new`]) and carry the request's
+//! tenant: a loader in schema data would be shared by every request, and its
+//! batches would mix tenants.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use diesel::QueryResult;
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use crate::db::models::{self, group_by};
+use crate::db::{Database, TenantId};
+use crate::error::{AppError, SharedError};
+
+/// One batched query: all `keys` of a batch in one statement, confined to a
+/// tenant. Keys without rows are left out of the answer.
+pub trait BatchQuery: Send + Sync + 'static {
+    type Key: Send + Sync + Hash + Eq + Clone + 'static;
+    type Value: Send + Sync + Clone + 'static;
+
+    fn run(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        keys: &[Self::Key],
+    ) -> impl Future<Output = QueryResult<HashMap<Self::Key, Self::Value>>> + Send;
+}
+
+/// A [`Loader`] running one [`BatchQuery`] for one tenant.
+pub struct TenantLoader<Q> {
+    database: Database,
+    tenant: TenantId,
+    query: PhantomData<fn() -> Q>,
+}
+
+impl<Q: BatchQuery> Loader<Q::Key> for TenantLoader<Q> {
+    type Value = Q::Value;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[Q::Key]) -> Result<HashMap<Q::Key, Q::Value>, SharedError> {
+        let mut connection = self.database.get().await.map_err(SharedError::from)?;
+        Q::run(&mut connection, self.tenant, keys)
+            .await
+            .map_err(|error| SharedError::from(AppError::from(error)))
+    }
+}
+
+/// Orders by id (`order`, `node`, and every `.order` relation).
+pub struct OrderById;
+/// The items of each order.
+pub struct ItemsByOrder;
+/// The shipments of each order.
+pub struct ShipmentsByOrder;
+/// The invoices of each order.
+pub struct InvoicesByOrder;
+/// Products by SKU (`OrderItem.product`).
+pub struct ProductBySku;
+pub struct OrderItemById;
+pub struct ShipmentById;
+pub struct InvoiceById;
+pub struct ProductById;
+
+fn by_id<T>(rows: Vec<T>, id: impl Fn(&T) -> Uuid) -> HashMap<Uuid, T> {
+    rows.into_iter().map(|row| (id(&row), row)).collect()
+}
+
+impl BatchQuery for OrderById {
+    type Key = Uuid;
+    type Value = models::Order;
+
+    async fn run(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, models::Order>> {
+        let rows = models::Order::find_by_ids(connection, tenant, ids).await?;
+        Ok(by_id(rows, |order| order.id))
+    }
+}
+
+impl BatchQuery for ItemsByOrder {
+    type Key = Uuid;
+    type Value = Vec<models::OrderItem>;
+
+    async fn run(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        order_ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, Self::Value>> {
+        let rows = models::OrderItem::for_orders(connection, tenant, order_ids).await?;
+        Ok(group_by(rows, |item| item.order_id))
+    }
+}
+
+impl BatchQuery for ShipmentsByOrder {
+    type Key = Uuid;
+    type Value = Vec<models::Shipment>;
+
+    async fn run(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        order_ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, Self::Value>> {
+        let rows = models::Shipment::for_orders(connection, tenant, order_ids).await?;
+        Ok(group_by(rows, |shipment| shipment.order_id))
+    }
+}
+
+impl BatchQuery for InvoicesByOrder {
+    type Key = Uuid;
+    type Value = Vec<models::Invoice>;
+
+    async fn run(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        order_ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, Self::Value>> {
+        let rows = models::Invoice::for_orders(connection, tenant, order_ids).await?;
+        Ok(group_by(rows, |invoice| invoice.order_id))
+    }
+}
+
+impl BatchQuery for ProductBySku {
+    type Key = String;
+    type Value = models::Product;
+
+    async fn run(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        skus: &[String],
+    ) -> QueryResult<HashMap<String, models::Product>> {
+        let rows = models::Product::find_by_skus(connection, tenant, skus).await?;
+        Ok(rows
+            .into_iter()
+            .map(|product| (product.sku.clone(), product))
+            .collect())
+    }
+}
+
+impl BatchQuery for OrderItemById {
+    type Key = Uuid;
+    type Value = models::OrderItem;
+
+    async fn run(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, models::OrderItem>> {
+        let rows = models::OrderItem::find_by_ids(connection, tenant, ids).await?;
+        Ok(by_id(rows, |item| item.id))
+    }
+}
+
+impl BatchQuery for ShipmentById {
+    type Key = Uuid;
+    type Value = models::Shipment;
+
+    async fn run(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, models::Shipment>> {
+        let rows = models::Shipment::find_by_ids(connection, tenant, ids).await?;
+        Ok(by_id(rows, |shipment| shipment.id))
+    }
+}
+
+impl BatchQuery for InvoiceById {
+    type Key = Uuid;
+    type Value = models::Invoice;
+
+    async fn run(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, models::Invoice>> {
+        let rows = models::Invoice::find_by_ids(connection, tenant, ids).await?;
+        Ok(by_id(rows, |invoice| invoice.id))
+    }
+}
+
+impl BatchQuery for ProductById {
+    type Key = Uuid;
+    type Value = models::Product;
+
+    async fn run(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, models::Product>> {
+        let rows = models::Product::find_by_ids(connection, tenant, ids).await?;
+        Ok(by_id(rows, |product| product.id))
+    }
+}
+
+/// All loaders of one request.
+pub struct Loaders {
+    pub order_by_id: DataLoader<TenantLoader<OrderById>>,
+    pub items_by_order: DataLoader<TenantLoader<ItemsByOrder>>,
+    pub shipments_by_order: DataLoader<TenantLoader<ShipmentsByOrder>>,
+    pub invoices_by_order: DataLoader<TenantLoader<InvoicesByOrder>>,
+    pub product_by_sku: DataLoader<TenantLoader<ProductBySku>>,
+    pub order_item_by_id: DataLoader<TenantLoader<OrderItemById>>,
+    pub shipment_by_id: DataLoader<TenantLoader<ShipmentById>>,
+    pub invoice_by_id: DataLoader<TenantLoader<InvoiceById>>,
+    pub product_by_id: DataLoader<TenantLoader<ProductById>>,
+}
+
+impl Loaders {
+    /// Fresh loaders for one request of `tenant`; each gathers keys for
+    /// `delay` before sending its batch.
+    pub fn new(database: &Database, tenant: TenantId, delay: Duration) -> Self {
+        fn loader<Q: BatchQuery>(
+            database: &Database,
+            tenant: TenantId,
+            delay: Duration,
+        ) -> DataLoader<TenantLoader<Q>> {
+            let loader = TenantLoader {
+                database: database.clone(),
+                tenant,
+                query: PhantomData,
+            };
+            DataLoader::new(loader, tokio::spawn).delay(delay)
+        }
+        Self {
+            order_by_id: loader(database, tenant, delay),
+            items_by_order: loader(database, tenant, delay),
+            shipments_by_order: loader(database, tenant, delay),
+            invoices_by_order: loader(database, tenant, delay),
+            product_by_sku: loader(database, tenant, delay),
+            order_item_by_id: loader(database, tenant, delay),
+            shipment_by_id: loader(database, tenant, delay),
+            invoice_by_id: loader(database, tenant, delay),
+            product_by_id: loader(database, tenant, delay),
+        }
+    }
+}

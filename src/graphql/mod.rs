@@ -1,0 +1,38 @@
+//! The GraphQL API: the schema ([`build_schema`]), its root types
+//! ([`query`], [`mutation`]), one module per object type, the request
+//! context and loaders, and the scalars, ids and cursors.
+
+pub mod context;
+pub mod cursor;
+pub mod ids;
+pub mod invoice;
+pub mod loaders;
+pub mod mutation;
+pub mod node;
+pub mod order;
+pub mod order_item;
+pub mod order_stats;
+pub mod product;
+pub mod query;
+pub mod scalars;
+pub mod shipment;
+
+use async_graphql::{EmptySubscription, Schema};
+
+pub use context::RequestCtx;
+pub use loaders::Loaders;
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// The schema. It holds no per-request or per-tenant data: that comes
+/// with each request ([`RequestCtx`]).
+pub fn build_schema() -> AppSchema {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish()
+}
+
+/// The schema's SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    build_schema().sdl()
+}

@@ -1,0 +1,196 @@
+//! The query root: lookups by id, the orders and shipments connections, and
+//! the dashboard's statistics.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::Utc;
+
+use crate::db::models::order::{OrderKey, OrderPage, OrderSort};
+use crate::db::models::shipment::{ShipmentKey, ShipmentPage};
+use crate::db::models::{self, DailyOrderStats as StatsRow};
+use crate::db::{OrderStatus, ShipmentStatus};
+use crate::error::{AppError, gql};
+use crate::graphql::context::RequestCtx;
+use crate::graphql::cursor;
+use crate::graphql::ids::{GlobalId, NodeKind};
+use crate::graphql::node::{self, Node};
+use crate::graphql::order::{self, Order};
+use crate::graphql::order_stats::DailyOrderStats;
+use crate::graphql::shipment::Shipment;
+
+/// The longest window `orderStats` computes: a year, leap day included.
+pub const MAX_STATS_DAYS: i32 = 366;
+
+pub struct QueryRoot;
+
+/// Which orders to list; conditions combine with AND.
+#[derive(InputObject, Default)]
+pub struct OrderFilter {
+    /// Orders in any of these statuses (null: any status; `[]`: none).
+    pub status: Option<Vec<OrderStatus>>,
+    /// Orders whose customer e-mail contains this text, ignoring case.
+    pub customer_email_contains: Option<String>,
+}
+
+/// Which shipments to list; conditions combine with AND.
+#[derive(InputObject, Default)]
+pub struct ShipmentFilter {
+    /// Only shipments not yet `DELIVERED`.
+    #[graphql(default)]
+    pub undelivered: bool,
+    /// Only this carrier's shipments (exact name).
+    pub carrier: Option<String>,
+    /// Shipments in any of these statuses (null: any status).
+    pub status: Option<Vec<ShipmentStatus>>,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum OrderOrderField {
+    CreatedAt,
+    Total,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum OrderDirection {
+    Asc,
+    Desc,
+}
+
+/// How to sort orders; ties are always broken by id, in the same direction.
+#[derive(InputObject)]
+pub struct OrderOrder {
+    pub field: OrderOrderField,
+    #[graphql(default_with = "OrderDirection::Desc")]
+    pub direction: OrderDirection,
+}
+
+pub type OrderConnection = Connection<String, Order>;
+pub type ShipmentConnection = Connection<String, Shipment>;
+
+#[Object]
+impl QueryRoot {
+    /// The object with this global id, of any `Node` type; null when it does
+    /// not exist in your tenant.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        node::load(ctx, &id).await
+    }
+
+    /// The order with this id; null when it does not exist in your tenant.
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
+        let id = GlobalId::decode_as(&id, NodeKind::Order).map_err(gql)?;
+        order::load(ctx, id).await
+    }
+
+    /// Your tenant's orders, newest `createdAt` first unless `orderBy` says
+    /// otherwise. Cursors stay valid while orders are added.
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        filter: Option<OrderFilter>,
+        order_by: Option<OrderOrder>,
+    ) -> async_graphql::Result<OrderConnection> {
+        let request = RequestCtx::of(ctx)?;
+        let limit = cursor::page_size(first).map_err(gql)?;
+        let filter = filter.unwrap_or_default();
+        let (sort, descending) = match order_by {
+            None => (OrderSort::CreatedAt, true),
+            Some(order) => (
+                match order.field {
+                    OrderOrderField::CreatedAt => OrderSort::CreatedAt,
+                    OrderOrderField::Total => OrderSort::Total,
+                },
+                order.direction == OrderDirection::Desc,
+            ),
+        };
+        let after_key = after
+            .as_deref()
+            .map(|after| cursor::decode_order(after, sort))
+            .transpose()
+            .map_err(gql)?;
+        let page = OrderPage {
+            statuses: filter.status.as_deref(),
+            customer_email_contains: filter.customer_email_contains.as_deref(),
+            sort,
+            descending,
+            after: after_key,
+            // One more than asked tells whether there is a next page.
+            limit: limit + 1,
+        };
+        let mut connection = request.database.get().await.map_err(gql)?;
+        let mut rows = models::Order::page(&mut connection, request.viewer.tenant, &page)
+            .await
+            .map_err(|error| gql(AppError::from(error)))?;
+        drop(connection);
+
+        let has_next_page = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let mut connection = Connection::new(after.is_some(), has_next_page);
+        connection.edges.extend(rows.into_iter().map(|row| {
+            let cursor = cursor::encode_order(&OrderKey::of(&row, sort));
+            Edge::new(cursor, Order(row))
+        }));
+        Ok(connection)
+    }
+
+    /// Your tenant's shipments, newest `createdAt` first (ties by id).
+    async fn shipments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        filter: Option<ShipmentFilter>,
+    ) -> async_graphql::Result<ShipmentConnection> {
+        let request = RequestCtx::of(ctx)?;
+        let limit = cursor::page_size(first).map_err(gql)?;
+        let filter = filter.unwrap_or_default();
+        let after_key = after
+            .as_deref()
+            .map(cursor::decode_shipment)
+            .transpose()
+            .map_err(gql)?;
+        let page = ShipmentPage {
+            undelivered: filter.undelivered,
+            carrier: filter.carrier.as_deref(),
+            statuses: filter.status.as_deref(),
+            after: after_key,
+            limit: limit + 1,
+        };
+        let mut connection = request.database.get().await.map_err(gql)?;
+        let mut rows = models::Shipment::page(&mut connection, request.viewer.tenant, &page)
+            .await
+            .map_err(|error| gql(AppError::from(error)))?;
+        drop(connection);
+
+        let has_next_page = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let mut connection = Connection::new(after.is_some(), has_next_page);
+        connection.edges.extend(rows.into_iter().map(|row| {
+            let cursor = cursor::encode_shipment(ShipmentKey(row.created_at, row.id));
+            Edge::new(cursor, Shipment(row))
+        }));
+        Ok(connection)
+    }
+
+    /// The dashboard: one row per UTC day for today and the `days - 1` days
+    /// before it, newest first, counting orders by the day of `confirmedAt`.
+    async fn order_stats(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Days in the window, 1 to 366.")] days: i32,
+    ) -> async_graphql::Result<Vec<DailyOrderStats>> {
+        if !(1..=MAX_STATS_DAYS).contains(&days) {
+            return Err(gql(AppError::bad_input(format!(
+                "`days` must be between 1 and {MAX_STATS_DAYS}, not {days}"
+            ))));
+        }
+        let request = RequestCtx::of(ctx)?;
+        let today = Utc::now().date_naive();
+        let mut connection = request.database.get().await.map_err(gql)?;
+        let rows = StatsRow::for_window(&mut connection, request.viewer.tenant, today, days)
+            .await
+            .map_err(|error| gql(AppError::from(error)))?;
+        Ok(rows.into_iter().map(DailyOrderStats::from).collect())
+    }
+}

@@ -1,0 +1,24 @@
+//! Fulexo's GraphQL API: tenants' orders, items, shipments and invoices.
+//!
+//! - [`config`]: settings from the environment.
+//! - [`auth`]: tokens and who is asking.
+//! - [`db`]: PostgreSQL: pool, migrations, models, the embedded server.
+//! - [`graphql`]: the schema, its types, loaders and scalars.
+//! - [`http`]: the axum router, the GraphQL endpoint, health, GraphiQL.
+//! - [`app`]: the state shared by all requests.
+//! - [`server`], [`seed`], [`token`]: what the `fulexo` subcommands run.
+//! - [`error`]: every failure and its contract code.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod seed;
+pub mod server;
+pub mod token;
+
+pub use app::AppState;
+pub use http::router;
