@@ -4,7 +4,9 @@
 //!
 //! They are built per request ([`Loaders::new`]) and carry the request's
 //! tenant: a loader in schema data would be shared by every request, and its
-//! batches would mix tenants.
+//! batches would mix tenants. Each caches what it loaded for the rest of its
+//! request, so that a connection can load a page's relations up front
+//! (`graphql::prefetch`) and each node then finds its own there.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -12,7 +14,7 @@ use std::hash::Hash;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
@@ -72,6 +74,18 @@ fn by_id<T>(rows: Vec<T>, id: impl Fn(&T) -> Uuid) -> HashMap<Uuid, T> {
     rows.into_iter().map(|row| (id(&row), row)).collect()
 }
 
+/// An answer for every key, empty where there are no rows: the cache then
+/// remembers "none" too, instead of asking again.
+fn for_every_key<K: Hash + Eq + Clone, V: Default>(
+    keys: &[K],
+    mut found: HashMap<K, V>,
+) -> HashMap<K, V> {
+    for key in keys {
+        found.entry(key.clone()).or_default();
+    }
+    found
+}
+
 impl BatchQuery for OrderById {
     type Key = Uuid;
     type Value = models::Order;
@@ -96,7 +110,10 @@ impl BatchQuery for ItemsByOrder {
         order_ids: &[Uuid],
     ) -> QueryResult<HashMap<Uuid, Self::Value>> {
         let rows = models::OrderItem::for_orders(connection, tenant, order_ids).await?;
-        Ok(group_by(rows, |item| item.order_id))
+        Ok(for_every_key(
+            order_ids,
+            group_by(rows, |item| item.order_id),
+        ))
     }
 }
 
@@ -110,7 +127,10 @@ impl BatchQuery for ShipmentsByOrder {
         order_ids: &[Uuid],
     ) -> QueryResult<HashMap<Uuid, Self::Value>> {
         let rows = models::Shipment::for_orders(connection, tenant, order_ids).await?;
-        Ok(group_by(rows, |shipment| shipment.order_id))
+        Ok(for_every_key(
+            order_ids,
+            group_by(rows, |shipment| shipment.order_id),
+        ))
     }
 }
 
@@ -124,24 +144,29 @@ impl BatchQuery for InvoicesByOrder {
         order_ids: &[Uuid],
     ) -> QueryResult<HashMap<Uuid, Self::Value>> {
         let rows = models::Invoice::for_orders(connection, tenant, order_ids).await?;
-        Ok(group_by(rows, |invoice| invoice.order_id))
+        Ok(for_every_key(
+            order_ids,
+            group_by(rows, |invoice| invoice.order_id),
+        ))
     }
 }
 
 impl BatchQuery for ProductBySku {
     type Key = String;
-    type Value = models::Product;
+    /// `None`: no product has this SKU (remembered like a found one).
+    type Value = Option<models::Product>;
 
     async fn run(
         connection: &mut AsyncPgConnection,
         tenant: TenantId,
         skus: &[String],
-    ) -> QueryResult<HashMap<String, models::Product>> {
+    ) -> QueryResult<HashMap<String, Self::Value>> {
         let rows = models::Product::find_by_skus(connection, tenant, skus).await?;
-        Ok(rows
+        let found = rows
             .into_iter()
-            .map(|product| (product.sku.clone(), product))
-            .collect())
+            .map(|product| (product.sku.clone(), Some(product)))
+            .collect();
+        Ok(for_every_key(skus, found))
     }
 }
 
@@ -201,17 +226,20 @@ impl BatchQuery for ProductById {
     }
 }
 
+/// A request's loader for one batched query.
+pub type RequestLoader<Q> = DataLoader<TenantLoader<Q>, HashMapCache>;
+
 /// All loaders of one request.
 pub struct Loaders {
-    pub order_by_id: DataLoader<TenantLoader<OrderById>>,
-    pub items_by_order: DataLoader<TenantLoader<ItemsByOrder>>,
-    pub shipments_by_order: DataLoader<TenantLoader<ShipmentsByOrder>>,
-    pub invoices_by_order: DataLoader<TenantLoader<InvoicesByOrder>>,
-    pub product_by_sku: DataLoader<TenantLoader<ProductBySku>>,
-    pub order_item_by_id: DataLoader<TenantLoader<OrderItemById>>,
-    pub shipment_by_id: DataLoader<TenantLoader<ShipmentById>>,
-    pub invoice_by_id: DataLoader<TenantLoader<InvoiceById>>,
-    pub product_by_id: DataLoader<TenantLoader<ProductById>>,
+    pub order_by_id: RequestLoader<OrderById>,
+    pub items_by_order: RequestLoader<ItemsByOrder>,
+    pub shipments_by_order: RequestLoader<ShipmentsByOrder>,
+    pub invoices_by_order: RequestLoader<InvoicesByOrder>,
+    pub product_by_sku: RequestLoader<ProductBySku>,
+    pub order_item_by_id: RequestLoader<OrderItemById>,
+    pub shipment_by_id: RequestLoader<ShipmentById>,
+    pub invoice_by_id: RequestLoader<InvoiceById>,
+    pub product_by_id: RequestLoader<ProductById>,
 }
 
 impl Loaders {
@@ -222,13 +250,13 @@ impl Loaders {
             database: &Database,
             tenant: TenantId,
             delay: Duration,
-        ) -> DataLoader<TenantLoader<Q>> {
+        ) -> RequestLoader<Q> {
             let loader = TenantLoader {
                 database: database.clone(),
                 tenant,
                 query: PhantomData,
             };
-            DataLoader::new(loader, tokio::spawn).delay(delay)
+            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(delay)
         }
         Self {
             order_by_id: loader(database, tenant, delay),

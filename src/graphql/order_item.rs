@@ -44,7 +44,7 @@ impl OrderItem {
     async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
         let loader = &RequestCtx::of(ctx)?.loaders.product_by_sku;
         let product = loader.load_one(self.0.sku.clone()).await.map_err(gql)?;
-        Ok(product.map(Product))
+        Ok(product.flatten().map(Product))
     }
 
     async fn order(&self, ctx: &Context<'_>) -> async_graphql::Result<Order> {

@@ -16,6 +16,7 @@ use crate::graphql::ids::{GlobalId, NodeKind};
 use crate::graphql::node::{self, Node};
 use crate::graphql::order::{self, Order};
 use crate::graphql::order_stats::DailyOrderStats;
+use crate::graphql::prefetch;
 use crate::graphql::shipment::Shipment;
 
 /// The longest window `orderStats` computes: a year, leap day included.
@@ -126,6 +127,8 @@ impl QueryRoot {
 
         let has_next_page = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
+        let ids: Vec<_> = rows.iter().map(|row| row.id).collect();
+        prefetch::order_relations(ctx, ctx.look_ahead().field("edges").field("node"), &ids).await?;
         let mut connection = Connection::new(after.is_some(), has_next_page);
         connection.edges.extend(rows.into_iter().map(|row| {
             let cursor = cursor::encode_order(&OrderKey::of(&row, sort));
@@ -165,6 +168,13 @@ impl QueryRoot {
 
         let has_next_page = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
+        let order_ids: Vec<_> = rows.iter().map(|row| row.order_id).collect();
+        prefetch::shipment_orders(
+            ctx,
+            ctx.look_ahead().field("edges").field("node"),
+            &order_ids,
+        )
+        .await?;
         let mut connection = Connection::new(after.is_some(), has_next_page);
         connection.edges.extend(rows.into_iter().map(|row| {
             let cursor = cursor::encode_shipment(ShipmentKey(row.created_at, row.id));

@@ -224,6 +224,11 @@ fn selected_operation_type(params: &GraphQLParams) -> Option<OperationType> {
             .iter()
             .find(|(operation_name, _)| operation_name.as_str() == name)
             .map(|(_, operation)| operation.node.ty),
+        // A single named operation needs no name to be selected.
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
+            .values()
+            .next()
+            .map(|operation| operation.node.ty),
         (DocumentOperations::Multiple(_), None) => None,
     }
 }

@@ -1,0 +1,387 @@
+//! The test harness: [`TestApp::spawn`] gives each test its own database
+//! (a copy of a migrated and seeded template, dropped afterwards) and the
+//! real service on a free port, talking to the real PostgreSQL.
+//!
+//! The PostgreSQL server comes from `TEST_DATABASE_URL` (default:
+//! `postgres://postgres@127.0.0.1:5432/postgres`, a superuser able to
+//! create databases).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use fulexo::AppState;
+use fulexo::auth::{JwtKeys, Role, Viewer};
+use fulexo::config::Config;
+use fulexo::db::{Database, TenantId, migrations};
+use fulexo::seed::{self, SeedOptions};
+use reqwest::StatusCode;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+use tokio_postgres::NoTls;
+use uuid::Uuid;
+
+/// The template's data set: three tenants, enough orders for several pages
+/// and a month of dashboard.
+pub const SEED_TENANTS: u32 = 3;
+pub const SEED_ORDERS: u32 = 400;
+/// The tenants of the seed, by slug.
+pub const DEMO: &str = "demo";
+pub const OTHER: &str = "nordic-home";
+
+const TEMPLATE_PREFIX: &str = "fulexo_test_template_";
+
+pub fn server_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// `server_url` with another database name.
+pub fn database_url(name: &str) -> String {
+    let server = server_url();
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+pub async fn admin_client() -> tokio_postgres::Client {
+    client_for(&server_url()).await
+}
+
+pub async fn client_for(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .unwrap_or_else(|error| panic!("connecting to {url}: {error} (is PostgreSQL running?)"));
+    tokio::spawn(connection);
+    client
+}
+
+/// The template's name changes with the migrations and the seed, so a
+/// stale template from an older checkout is never used; the day is in it so
+/// that the seed's dates stay recent.
+fn template_name() -> String {
+    let mut hash = Sha256::new();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap() {
+        let path = entry.unwrap().path();
+        hash.update(path.file_name().unwrap().as_encoded_bytes());
+        for file in ["up.sql", "down.sql"] {
+            hash.update(std::fs::read(path.join(file)).unwrap_or_default());
+        }
+    }
+    hash.update(format!("{SEED_TENANTS}x{SEED_ORDERS}"));
+    for file in ["generate.rs", "copy.rs", "mod.rs"] {
+        let path = format!("{}/src/seed/{file}", env!("CARGO_MANIFEST_DIR"));
+        hash.update(std::fs::read(path).unwrap_or_default());
+    }
+    let digest = hex::encode(&hash.finalize()[..6]);
+    format!("{TEMPLATE_PREFIX}{digest}_{}", Utc::now().format("%Y%m%d"))
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// Migrates and seeds the template once per process. Processes running at
+/// once (nextest) take turns through an advisory lock; the template is
+/// built under a temporary name and renamed when complete, so a crash
+/// never leaves a half-built template behind a valid name.
+async fn template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = template_name();
+            let admin = admin_client().await;
+            admin
+                .execute("SELECT pg_advisory_lock(7277001)", &[])
+                .await
+                .unwrap();
+            let exists = admin
+                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+                .await
+                .unwrap()
+                .is_some();
+            if !exists {
+                build_template(&admin, &name).await;
+            }
+            admin
+                .execute("SELECT pg_advisory_unlock(7277001)", &[])
+                .await
+                .unwrap();
+            name
+        })
+        .await
+}
+
+async fn build_template(admin: &tokio_postgres::Client, name: &str) {
+    // Old templates (other migrations, other days) are dropped: nothing
+    // else uses them.
+    let stale = admin
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'fulexo\\_test\\_template\\_%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    for row in stale {
+        let stale: String = row.get(0);
+        let _ = admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{stale}\" WITH (FORCE)"))
+            .await;
+    }
+    let building = format!("{name}_building");
+    for statement in [
+        format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"),
+        format!("CREATE DATABASE \"{building}\""),
+    ] {
+        admin.batch_execute(&statement).await.unwrap();
+    }
+    let url = SecretString::from(database_url(&building));
+    migrations::run_pending(&url)
+        .await
+        .expect("migrating the template");
+    let options = SeedOptions {
+        tenants: SEED_TENANTS,
+        orders: SEED_ORDERS,
+        now: seed::default_now(),
+        replace: false,
+    };
+    seed::run(&url, &options, false)
+        .await
+        .expect("seeding the template");
+    // The seed's connections are closed, but their backends may still be
+    // exiting: a template must have no session.
+    for statement in [
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{building}'"
+        ),
+        format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""),
+    ] {
+        admin.batch_execute(&statement).await.unwrap();
+    }
+}
+
+/// A database of its own for one test, dropped when dropped.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// A copy of the seeded template.
+    pub async fn seeded() -> Self {
+        let template = template().await;
+        Self::create(&format!("TEMPLATE \"{template}\"")).await
+    }
+
+    /// An empty database, without even the migrations.
+    pub async fn empty() -> Self {
+        Self::create("").await
+    }
+
+    async fn create(options: &str) -> Self {
+        let name = format!("fulexo_test_{}", Uuid::new_v4().simple());
+        let admin = admin_client().await;
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\" {options}"))
+            .await
+            .unwrap_or_else(|error| panic!("creating {name}: {error}"));
+        let url = database_url(&name);
+        Self { name, url }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime: drop the database from a
+        // thread of its own with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let admin = admin_client().await;
+                let _ = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await;
+            });
+        })
+        .join();
+    }
+}
+
+/// The service, running on its own database and port.
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    /// A direct connection, for checking answers against SQL.
+    pub sql: tokio_postgres::Client,
+    tenants: HashMap<String, Uuid>,
+    /// Dropped after the app: the database goes with it.
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// With extra environment-style settings (e.g. a tiny pool).
+    pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
+        let database = TestDatabase::seeded().await;
+        let mut settings: HashMap<String, String> = vars
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        settings.insert("DATABASE_URL".into(), database.url.clone());
+        settings
+            .entry("DATABASE_POOL_SIZE".into())
+            .or_insert_with(|| "10".into());
+        settings.insert("JWT_SECRET".into(), Uuid::new_v4().to_string());
+        let config = Config::from_lookup(|name| settings.get(name).cloned()).unwrap();
+        let url = SecretString::from(database.url.clone());
+        let pool = Database::connect(&url, &config.pool).unwrap();
+        let jwt = JwtKeys::new(config.jwt_secret.as_ref().unwrap());
+        let state = AppState::new(config, pool, jwt).await.unwrap();
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let router = fulexo::router(state.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+
+        let sql = client_for(&database.url).await;
+        let tenants = sql
+            .query("SELECT slug, id FROM tenants", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+        Self {
+            address,
+            state,
+            http: reqwest::Client::new(),
+            sql,
+            tenants,
+            _database: database,
+        }
+    }
+
+    pub fn tenant(&self, slug: &str) -> TenantId {
+        TenantId(
+            *self
+                .tenants
+                .get(slug)
+                .unwrap_or_else(|| panic!("no tenant {slug}")),
+        )
+    }
+
+    /// A token of the tenant's seeded user with `role`.
+    pub async fn token(&self, slug: &str, role: Role) -> String {
+        let tenant = self.tenant(slug);
+        let row = self
+            .sql
+            .query_one(
+                "SELECT id FROM users WHERE tenant_id = $1 AND role = $2",
+                &[&tenant.0, &role.as_str()],
+            )
+            .await
+            .unwrap();
+        let viewer = Viewer {
+            user_id: row.get(0),
+            tenant,
+            role,
+        };
+        self.state
+            .jwt
+            .issue(viewer, Duration::from_secs(600))
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// POSTs one operation; returns the status and the JSON body.
+    pub async fn graphql(&self, token: &str, query: &str, variables: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+
+    /// `graphql`, asserting a 200 answer without errors; returns `data`.
+    pub async fn data(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.graphql(token, query, variables).await;
+        assert_eq!(status, StatusCode::OK, "{body:#}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Statements the service has sent to PostgreSQL so far.
+    pub fn statements(&self) -> u64 {
+        self.state.database.statements_sent()
+    }
+
+    /// A new order of the tenant, in `status`, with one item; its row id.
+    pub async fn insert_order(&self, slug: &str, status: &str) -> Uuid {
+        let id = Uuid::now_v7();
+        let tenant = self.tenant(slug).0;
+        self.sql
+            .execute(
+                "INSERT INTO orders (id, tenant_id, status, total, currency, customer_email, created_at, confirmed_at, updated_at)
+                 VALUES ($1, $2, $3::text::order_status, 20.00, 'EUR', 'test@example.com', now(),
+                         CASE WHEN $3 = 'PENDING' THEN NULL ELSE now() END, now())",
+                &[&id, &tenant, &status],
+            )
+            .await
+            .unwrap();
+        self.sql
+            .execute(
+                "INSERT INTO order_items (id, tenant_id, order_id, sku, name, quantity, unit_price, created_at)
+                 VALUES (gen_random_uuid(), $1, $2, 'SKU-00001', 'Test item', 2, 10.00, now())",
+                &[&tenant, &id],
+            )
+            .await
+            .unwrap();
+        id
+    }
+
+    /// Rows of a table (for checking that nothing was written).
+    pub async fn count(&self, table: &str) -> i64 {
+        self.sql
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .unwrap()
+            .get(0)
+    }
+}
+
+/// The frontend's operation `name`, from the contract.
+pub fn operation(name: &str) -> String {
+    let path = format!(
+        "{}/tests/contract/operations/{name}.graphql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+/// The first error's `extensions.code`.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<no code>")
+}
+
+/// An instant as the API sends it (RFC 3339 UTC, `Z`).
+pub fn instant(value: DateTime<Utc>) -> String {
+    value.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}

@@ -1,0 +1,14 @@
+//! The integration tests: one binary, one harness ([`helpers`]), one
+//! module per area. Each test runs the real service against the real
+//! PostgreSQL, on a database of its own.
+
+mod helpers;
+
+mod contract_operations;
+mod http;
+mod mutations;
+mod pagination;
+mod pool;
+mod schema;
+mod statements;
+mod tenancy;
