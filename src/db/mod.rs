@@ -7,6 +7,7 @@
 
 pub mod embedded;
 pub mod enums;
+pub mod explain;
 pub mod migrations;
 pub mod models;
 pub mod pool;

@@ -110,6 +110,19 @@ pub fn decode_shipment(cursor: &str) -> Result<ShipmentKey, AppError> {
     }
 }
 
+pub fn encode_audit_log(id: i64) -> String {
+    encode(&["audit_log", "id", &id.to_string()])
+}
+
+pub fn decode_audit_log(cursor: &str) -> Result<i64, AppError> {
+    match decode(cursor)?.as_slice() {
+        [list, field, value] if list == "audit_log" && field == "id" => {
+            value.parse().map_err(|_| malformed(cursor))
+        }
+        _ => Err(malformed(cursor)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! ([`query`], [`mutation`]), one module per object type, the request
 //! context and loaders, and the scalars, ids and cursors.
 
+pub mod audit_log;
 pub mod context;
 pub mod cursor;
 pub mod ids;

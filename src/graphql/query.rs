@@ -5,11 +5,14 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::Utc;
 
+use crate::auth::Role;
+use crate::db::models::audit_log::AuditLogPage;
 use crate::db::models::order::{OrderKey, OrderPage, OrderSort};
 use crate::db::models::shipment::{ShipmentKey, ShipmentPage};
 use crate::db::models::{self, DailyOrderStats as StatsRow};
 use crate::db::{OrderStatus, ShipmentStatus};
 use crate::error::{AppError, gql};
+use crate::graphql::audit_log::AuditLog;
 use crate::graphql::context::RequestCtx;
 use crate::graphql::cursor;
 use crate::graphql::ids::{GlobalId, NodeKind};
@@ -17,6 +20,7 @@ use crate::graphql::node::{self, Node};
 use crate::graphql::order::{self, Order};
 use crate::graphql::order_stats::DailyOrderStats;
 use crate::graphql::prefetch;
+use crate::graphql::scalars::DateTime;
 use crate::graphql::shipment::Shipment;
 
 /// The longest window `orderStats` computes: a year, leap day included.
@@ -43,6 +47,10 @@ pub struct ShipmentFilter {
     pub carrier: Option<String>,
     /// Shipments in any of these statuses (null: any status).
     pub status: Option<Vec<ShipmentStatus>>,
+    /// Shipped at or after this instant.
+    pub shipped_from: Option<DateTime>,
+    /// Shipped before this instant.
+    pub shipped_until: Option<DateTime>,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +73,18 @@ pub struct OrderOrder {
     pub direction: OrderDirection,
 }
 
+/// Which audit entries to list; conditions combine with AND.
+#[derive(InputObject, Default)]
+pub struct AuditLogFilter {
+    /// Entries about this order or shipment.
+    pub entity_id: Option<ID>,
+    /// Entries of this action, e.g. `update_status`.
+    pub action: Option<String>,
+    /// Entries of writes that moved an order to this status.
+    pub status_changed_to: Option<OrderStatus>,
+}
+
+pub type AuditLogConnection = Connection<String, AuditLog>;
 pub type OrderConnection = Connection<String, Order>;
 pub type ShipmentConnection = Connection<String, Shipment>;
 
@@ -157,6 +177,8 @@ impl QueryRoot {
             undelivered: filter.undelivered,
             carrier: filter.carrier.as_deref(),
             statuses: filter.status.as_deref(),
+            shipped_from: filter.shipped_from.map(|instant| instant.0),
+            shipped_until: filter.shipped_until.map(|instant| instant.0),
             after: after_key,
             limit: limit + 1,
         };
@@ -180,6 +202,56 @@ impl QueryRoot {
             let cursor = cursor::encode_shipment(ShipmentKey(row.created_at, row.id));
             Edge::new(cursor, Shipment(row))
         }));
+        Ok(connection)
+    }
+
+    /// Your tenant's audit feed, newest first: every write, who made it and
+    /// what it changed. `ADMIN` only.
+    async fn audit_logs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        filter: Option<AuditLogFilter>,
+    ) -> async_graphql::Result<AuditLogConnection> {
+        let request = RequestCtx::of(ctx)?;
+        if request.viewer.role != Role::Admin {
+            return Err(gql(AppError::Forbidden(
+                "the audit feed is for ADMIN tokens".into(),
+            )));
+        }
+        let limit = cursor::page_size(first).map_err(gql)?;
+        let filter = filter.unwrap_or_default();
+        let entity_id = filter
+            .entity_id
+            .as_ref()
+            .map(|id| GlobalId::decode(id).map(|global| global.id))
+            .transpose()
+            .map_err(gql)?;
+        let page = AuditLogPage {
+            entity_id,
+            action: filter.action.as_deref(),
+            status_changed_to: filter.status_changed_to,
+            before_id: after
+                .as_deref()
+                .map(cursor::decode_audit_log)
+                .transpose()
+                .map_err(gql)?,
+            limit: limit + 1,
+        };
+        let mut connection = request.database.get().await.map_err(gql)?;
+        let mut rows = models::AuditLog::page(&mut connection, request.viewer.tenant, &page)
+            .await
+            .map_err(|error| gql(AppError::from(error)))?;
+        drop(connection);
+
+        let has_next_page = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let mut connection = Connection::new(after.is_some(), has_next_page);
+        connection.edges.extend(
+            rows.into_iter()
+                .map(|row| Edge::new(cursor::encode_audit_log(row.id), AuditLog(row))),
+        );
         Ok(connection)
     }
 

@@ -19,7 +19,7 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
@@ -62,7 +62,7 @@ pub async fn client_for(url: &str) -> tokio_postgres::Client {
 /// The template's name changes with the migrations and the seed, so a
 /// stale template from an older checkout is never used; the day is in it so
 /// that the seed's dates stay recent.
-fn template_name() -> String {
+fn template_name(tenants: u32, orders: u32) -> String {
     let mut hash = Sha256::new();
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap() {
         let path = entry.unwrap().path();
@@ -71,7 +71,7 @@ fn template_name() -> String {
             hash.update(std::fs::read(path.join(file)).unwrap_or_default());
         }
     }
-    hash.update(format!("{SEED_TENANTS}x{SEED_ORDERS}"));
+    hash.update(format!("{tenants}x{orders}"));
     for file in ["generate.rs", "copy.rs", "mod.rs"] {
         let path = format!("{}/src/seed/{file}", env!("CARGO_MANIFEST_DIR"));
         hash.update(std::fs::read(path).unwrap_or_default());
@@ -80,45 +80,50 @@ fn template_name() -> String {
     format!("{TEMPLATE_PREFIX}{digest}_{}", Utc::now().format("%Y%m%d"))
 }
 
-static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+static TEMPLATES: Mutex<Vec<(u32, u32, String)>> = Mutex::const_new(Vec::new());
 
-/// Migrates and seeds the template once per process. Processes running at
-/// once (nextest) take turns through an advisory lock; the template is
-/// built under a temporary name and renamed when complete, so a crash
-/// never leaves a half-built template behind a valid name.
-async fn template() -> &'static str {
-    TEMPLATE
-        .get_or_init(|| async {
-            let name = template_name();
-            let admin = admin_client().await;
-            admin
-                .execute("SELECT pg_advisory_lock(7277001)", &[])
-                .await
-                .unwrap();
-            let exists = admin
-                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
-                .await
-                .unwrap()
-                .is_some();
-            if !exists {
-                build_template(&admin, &name).await;
-            }
-            admin
-                .execute("SELECT pg_advisory_unlock(7277001)", &[])
-                .await
-                .unwrap();
-            name
-        })
+/// Migrates and seeds a template of `tenants` x `orders` once per process.
+/// Processes running at once (nextest) take turns through an advisory
+/// lock; the template is built under a temporary name and renamed when
+/// complete, so a crash never leaves a half-built template behind a valid
+/// name.
+async fn template(tenants: u32, orders: u32) -> String {
+    let mut templates = TEMPLATES.lock().await;
+    if let Some((_, _, name)) = templates
+        .iter()
+        .find(|(t, o, _)| (*t, *o) == (tenants, orders))
+    {
+        return name.clone();
+    }
+    let name = template_name(tenants, orders);
+    let admin = admin_client().await;
+    admin
+        .execute("SELECT pg_advisory_lock(7277001)", &[])
         .await
+        .unwrap();
+    let exists = admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .unwrap()
+        .is_some();
+    if !exists {
+        build_template(&admin, &name, tenants, orders).await;
+    }
+    admin
+        .execute("SELECT pg_advisory_unlock(7277001)", &[])
+        .await
+        .unwrap();
+    templates.push((tenants, orders, name.clone()));
+    name
 }
 
-async fn build_template(admin: &tokio_postgres::Client, name: &str) {
-    // Old templates (other migrations, other days) are dropped: nothing
-    // else uses them.
+async fn build_template(admin: &tokio_postgres::Client, name: &str, tenants: u32, orders: u32) {
+    // Templates of other days are dropped: nothing uses them any more.
+    let today = Utc::now().format("%Y%m%d").to_string();
     let stale = admin
         .query(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'fulexo\\_test\\_template\\_%'",
-            &[],
+            "SELECT datname FROM pg_database WHERE datname LIKE 'fulexo\\_test\\_template\\_%' AND datname NOT LIKE '%' || $1",
+            &[&today],
         )
         .await
         .unwrap();
@@ -140,8 +145,8 @@ async fn build_template(admin: &tokio_postgres::Client, name: &str) {
         .await
         .expect("migrating the template");
     let options = SeedOptions {
-        tenants: SEED_TENANTS,
-        orders: SEED_ORDERS,
+        tenants,
+        orders,
         now: seed::default_now(),
         replace: false,
     };
@@ -169,7 +174,12 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A copy of the seeded template.
     pub async fn seeded() -> Self {
-        let template = template().await;
+        Self::seeded_with(SEED_TENANTS, SEED_ORDERS).await
+    }
+
+    /// A copy of a template seeded with `tenants` x `orders`.
+    pub async fn seeded_with(tenants: u32, orders: u32) -> Self {
+        let template = template(tenants, orders).await;
         Self::create(&format!("TEMPLATE \"{template}\"")).await
     }
 
@@ -230,7 +240,11 @@ impl TestApp {
 
     /// With extra environment-style settings (e.g. a tiny pool).
     pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
-        let database = TestDatabase::seeded().await;
+        Self::spawn_on(TestDatabase::seeded().await, vars).await
+    }
+
+    /// On a given database.
+    pub async fn spawn_on(database: TestDatabase, vars: &[(&str, &str)]) -> Self {
         let mut settings: HashMap<String, String> = vars
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))

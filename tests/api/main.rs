@@ -4,8 +4,10 @@
 
 mod helpers;
 
+mod audit;
 mod contract_operations;
 mod http;
+mod indexes;
 mod mutations;
 mod pagination;
 mod pool;

@@ -2,6 +2,7 @@
 
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -28,13 +29,23 @@ impl Invoice {
         tenant: TenantId,
         order_ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
+        Self::for_orders_query(tenant, order_ids)
+            .load(connection)
+            .await
+    }
+
+    /// The statement of [`Self::for_orders`] (one per DataLoader batch, on
+    /// the `order_id` index).
+    pub fn for_orders_query(
+        tenant: TenantId,
+        order_ids: &[Uuid],
+    ) -> invoices::BoxedQuery<'_, Pg, diesel::dsl::AsSelect<Self, Pg>> {
         invoices::table
             .filter(invoices::tenant_id.eq(tenant.0))
             .filter(invoices::order_id.eq_any(order_ids))
             .order((invoices::issued_at, invoices::id))
             .select(Self::as_select())
-            .load(connection)
-            .await
+            .into_boxed()
     }
 
     pub async fn find_by_ids(

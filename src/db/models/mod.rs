@@ -13,7 +13,7 @@ pub mod shipment;
 pub mod tenant;
 pub mod user;
 
-pub use audit_log::NewAuditLog;
+pub use audit_log::{AuditLog, NewAuditLog};
 pub use invoice::Invoice;
 pub use order::Order;
 pub use order_item::OrderItem;

@@ -2,6 +2,7 @@
 
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -29,13 +30,23 @@ impl OrderItem {
         tenant: TenantId,
         order_ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
+        Self::for_orders_query(tenant, order_ids)
+            .load(connection)
+            .await
+    }
+
+    /// The statement of [`Self::for_orders`] (one per DataLoader batch, on
+    /// the `order_id` index).
+    pub fn for_orders_query(
+        tenant: TenantId,
+        order_ids: &[Uuid],
+    ) -> order_items::BoxedQuery<'_, Pg, diesel::dsl::AsSelect<Self, Pg>> {
         order_items::table
             .filter(order_items::tenant_id.eq(tenant.0))
             .filter(order_items::order_id.eq_any(order_ids))
             .order((order_items::created_at, order_items::id))
             .select(Self::as_select())
-            .load(connection)
-            .await
+            .into_boxed()
     }
 
     pub async fn find_by_ids(

@@ -4,6 +4,8 @@
 use bigdecimal::BigDecimal;
 use chrono::NaiveDate;
 use diesel::QueryResult;
+use diesel::pg::Pg;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Date, Double, Int4, Int8, Nullable, Numeric, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -72,11 +74,19 @@ impl DailyOrderStats {
         today: NaiveDate,
         days: i32,
     ) -> QueryResult<Vec<Self>> {
+        Self::query(tenant, today, days).load(connection).await
+    }
+
+    /// The statement of [`Self::for_window`].
+    pub fn query(
+        tenant: TenantId,
+        today: NaiveDate,
+        days: i32,
+    ) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
         diesel::sql_query(ORDER_STATS_SQL)
+            .into_boxed()
             .bind::<SqlUuid, _>(tenant.0)
             .bind::<Date, _>(today)
             .bind::<Int4, _>(days)
-            .load(connection)
-            .await
     }
 }

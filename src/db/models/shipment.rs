@@ -36,6 +36,10 @@ pub struct ShipmentPage<'a> {
     pub undelivered: bool,
     pub carrier: Option<&'a str>,
     pub statuses: Option<&'a [ShipmentStatus]>,
+    /// Shipped at or after this instant.
+    pub shipped_from: Option<DateTime<Utc>>,
+    /// Shipped before this instant.
+    pub shipped_until: Option<DateTime<Utc>>,
     pub after: Option<ShipmentKey>,
     pub limit: i64,
 }
@@ -53,13 +57,23 @@ impl Shipment {
         tenant: TenantId,
         order_ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
+        Self::for_orders_query(tenant, order_ids)
+            .load(connection)
+            .await
+    }
+
+    /// The statement of [`Self::for_orders`] (one per DataLoader batch, on
+    /// the `order_id` index).
+    pub fn for_orders_query(
+        tenant: TenantId,
+        order_ids: &[Uuid],
+    ) -> shipments::BoxedQuery<'_, Pg, diesel::dsl::AsSelect<Self, Pg>> {
         shipments::table
             .filter(shipments::tenant_id.eq(tenant.0))
             .filter(shipments::order_id.eq_any(order_ids))
             .order((shipments::created_at, shipments::id))
             .select(Self::as_select())
-            .load(connection)
-            .await
+            .into_boxed()
     }
 
     pub async fn find_by_ids(
@@ -95,7 +109,8 @@ impl Shipment {
 }
 
 impl ShipmentPage<'_> {
-    pub(crate) fn query(&self, tenant: TenantId) -> BoxedShipments<'_> {
+    /// The statement of [`Shipment::page`].
+    pub fn query(&self, tenant: TenantId) -> BoxedShipments<'_> {
         let mut query = shipments::table
             .filter(shipments::tenant_id.eq(tenant.0))
             .select(Shipment::as_select())
@@ -110,6 +125,13 @@ impl ShipmentPage<'_> {
         }
         if let Some(statuses) = self.statuses {
             query = query.filter(shipments::status.eq_any(statuses));
+        }
+        // A time range on shipped_at: the BRIN index's query.
+        if let Some(from) = self.shipped_from {
+            query = query.filter(shipments::shipped_at.ge(from));
+        }
+        if let Some(until) = self.shipped_until {
+            query = query.filter(shipments::shipped_at.lt(until));
         }
         if let Some(ShipmentKey(created_at, id)) = self.after {
             query = query.filter(

@@ -1,6 +1,7 @@
 //! `users`: the people a token names.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -42,12 +43,21 @@ impl User {
         tenant: TenantId,
         email: &str,
     ) -> QueryResult<Option<Self>> {
+        Self::find_by_email_query(tenant, email)
+            .first(connection)
+            .await
+            .optional()
+    }
+
+    /// The statement of [`Self::find_by_email`].
+    pub fn find_by_email_query(
+        tenant: TenantId,
+        email: &str,
+    ) -> users::BoxedQuery<'_, Pg, diesel::dsl::AsSelect<Self, Pg>> {
         users::table
             .filter(users::email.eq(email))
             .filter(users::tenant_id.eq(tenant.0))
             .select(Self::as_select())
-            .first(connection)
-            .await
-            .optional()
+            .into_boxed()
     }
 }

@@ -1,0 +1,194 @@
+//! What the benchmarks share: a seeded database, the service running in
+//! this process, tokens, and a closed-loop load generator that prints its
+//! figures.
+//!
+//! The database is `BENCH_DATABASE_URL` (default: `fulexo_bench` on the
+//! local PostgreSQL, created, migrated and seeded on first use).
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use fulexo::AppState;
+use fulexo::auth::{JwtKeys, Role, Viewer};
+use fulexo::config::Config;
+use fulexo::db::{Database, TenantId, migrations};
+use fulexo::seed::{self, SeedOptions};
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio_postgres::NoTls;
+
+pub const BENCH_TENANTS: u32 = 4;
+pub const BENCH_ORDERS: u32 = 25_000;
+
+pub fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// The benchmark database, seeded with `BENCH_TENANTS` x `BENCH_ORDERS` the
+/// first time.
+pub async fn bench_database() -> String {
+    let url = env_or(
+        "BENCH_DATABASE_URL",
+        "postgres://postgres@127.0.0.1:5432/fulexo_bench",
+    );
+    let (base, name) = url.rsplit_once('/').expect("a database URL");
+    let (admin, connection) = tokio_postgres::connect(&format!("{base}/postgres"), NoTls)
+        .await
+        .expect("connecting to PostgreSQL");
+    tokio::spawn(connection);
+    let exists = admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .unwrap()
+        .is_some();
+    if !exists {
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap();
+    }
+    let secret = SecretString::from(url.clone());
+    migrations::run_pending(&secret).await.expect("migrating");
+    if seed::is_empty(&secret).await.unwrap() {
+        eprintln!("seeding {name}: {BENCH_TENANTS} tenants x {BENCH_ORDERS} orders");
+        let options = SeedOptions {
+            tenants: BENCH_TENANTS,
+            orders: BENCH_ORDERS,
+            now: seed::default_now(),
+            replace: false,
+        };
+        let report = seed::run(&secret, &options, true).await.expect("seeding");
+        eprintln!("{report}");
+    }
+    url
+}
+
+/// The service on 127.0.0.1, in this process, with `vars` as settings.
+pub async fn spawn_app(database_url: &str, vars: &[(&str, &str)]) -> (String, AppState) {
+    let mut settings: std::collections::HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    settings.insert("DATABASE_URL".into(), database_url.to_owned());
+    settings.insert("JWT_SECRET".into(), "bench".into());
+    let config = Config::from_lookup(|name| settings.get(name).cloned()).unwrap();
+    let database =
+        Database::connect(&SecretString::from(database_url.to_owned()), &config.pool).unwrap();
+    let jwt = JwtKeys::new(config.jwt_secret.as_ref().unwrap());
+    let state = AppState::new(config, database, jwt).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let router = fulexo::router(state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (address, state)
+}
+
+/// A member token of the seed's first tenant.
+pub async fn demo_token(database_url: &str, state: &AppState) -> String {
+    let (client, connection) = tokio_postgres::connect(database_url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT u.id, u.tenant_id FROM users u JOIN tenants t ON t.id = u.tenant_id
+             WHERE t.slug = 'demo' AND u.role = 'MEMBER'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let viewer = Viewer {
+        user_id: row.get(0),
+        tenant: TenantId(row.get(1)),
+        role: Role::Member,
+    };
+    state.jwt.issue(viewer, Duration::from_secs(3600)).unwrap()
+}
+
+/// What a load run measured.
+pub struct LoadReport {
+    pub requests: u64,
+    pub elapsed: Duration,
+    pub latencies: Vec<Duration>,
+}
+
+impl LoadReport {
+    pub fn throughput(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted.get(index).copied().unwrap_or_default()
+    }
+
+    pub fn line(&self, label: &str) -> String {
+        format!(
+            "{label:<34} {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests)",
+            self.throughput(),
+            self.percentile(0.5).as_secs_f64() * 1e3,
+            self.percentile(0.99).as_secs_f64() * 1e3,
+            self.requests
+        )
+    }
+}
+
+/// `clients` loops each sending `body` (a GraphQL request) for `duration`,
+/// after a short warm-up. Every answer must be a 200 without errors.
+pub async fn load(
+    address: &str,
+    token: &str,
+    body: Value,
+    clients: usize,
+    duration: Duration,
+) -> LoadReport {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()
+        .unwrap();
+    let url = format!("{address}/graphql");
+    let run = |until: Instant| {
+        let mut tasks = Vec::new();
+        for _ in 0..clients {
+            let (http, url, token, body) =
+                (http.clone(), url.clone(), token.to_owned(), body.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < until {
+                    let started = Instant::now();
+                    let response = http
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(
+                        response.status().is_success(),
+                        "status {}",
+                        response.status()
+                    );
+                    let answer: Value = response.json().await.unwrap();
+                    assert!(answer.get("errors").is_none(), "{answer}");
+                    latencies.push(started.elapsed());
+                }
+                latencies
+            }));
+        }
+        tasks
+    };
+    for task in run(Instant::now() + Duration::from_secs(1)) {
+        task.await.unwrap();
+    }
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    for task in run(started + duration) {
+        latencies.extend(task.await.unwrap());
+    }
+    LoadReport {
+        requests: latencies.len() as u64,
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}

@@ -1,0 +1,1 @@
+DROP INDEX audit_logs_tenant_entity_idx, audit_logs_tenant_id_idx;

@@ -1,0 +1,222 @@
+//! Every index of the contract serves a statement the service really
+//! sends: each case builds the statement with the service's own query
+//! builder (binds included) and reads the planner's choice from `EXPLAIN`.
+//!
+//! The test database is small, so sequential scans are turned off for the
+//! session: the planner must then find the index usable for the statement
+//! as written (a predicate it can prove, an operator class that fits). The
+//! choices on a million orders, where the planner picks these indexes on
+//! its own, are in the README.
+
+use chrono::{Duration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use fulexo::db::explain::Explain;
+use fulexo::db::models::audit_log::AuditLogPage;
+use fulexo::db::models::order::{OrderPage, OrderSort};
+use fulexo::db::models::shipment::ShipmentPage;
+use fulexo::db::models::{DailyOrderStats, Invoice, OrderItem, Shipment, User};
+use fulexo::db::{OrderStatus, TenantId};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::helpers::{DEMO, TestApp, TestDatabase};
+
+/// The names of the indexes a plan reads.
+fn indexes_in(plan: &Value, found: &mut Vec<String>) {
+    match plan {
+        Value::Object(node) => {
+            if let Some(Value::String(name)) = node.get("Index Name") {
+                found.push(name.clone());
+            }
+            node.values().for_each(|child| indexes_in(child, found));
+        }
+        Value::Array(items) => items.iter().for_each(|child| indexes_in(child, found)),
+        _ => {}
+    }
+}
+
+async fn plan_indexes<Q>(connection: &mut AsyncPgConnection, query: Q) -> Vec<String>
+where
+    Q: diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send,
+{
+    let plan: Value = Explain(query).get_result(connection).await.unwrap();
+    let mut found = Vec::new();
+    indexes_in(&plan, &mut found);
+    found
+}
+
+macro_rules! assert_uses {
+    ($connection:expr, $index:literal, $query:expr) => {
+        let used = plan_indexes($connection, $query).await;
+        assert!(
+            used.iter().any(|name| name == $index),
+            "{} not used; the plan reads {used:?}",
+            $index
+        );
+    };
+}
+
+#[tokio::test]
+async fn the_service_queries_use_the_contract_indexes() {
+    // Larger than the other tests' data, so that an index beats scanning
+    // a tenant's share of a table for the loaders' batches.
+    let app = TestApp::spawn_on(TestDatabase::seeded_with(3, 4000).await, &[]).await;
+    let tenant: TenantId = app.tenant(DEMO);
+    // An audit feed of many confirmations and a few cancellations, for
+    // the GIN index to find the latter among the former.
+    let order = app.insert_order(DEMO, "PENDING").await;
+    tokio_postgres::Client::execute(
+        &app.sql,
+        "INSERT INTO audit_logs (tenant_id, entity_type, entity_id, action, changes, created_at)
+         SELECT $1, 'order', $2, 'update_status',
+                jsonb_build_object('before', jsonb_build_object('status', 'PENDING'),
+                                   'after', jsonb_build_object('status', CASE WHEN n % 1000 = 0 THEN 'CANCELLED' ELSE 'PROCESSING' END)),
+                now()
+         FROM generate_series(1, 5000) AS n",
+        &[&tenant.0, &order],
+    )
+    .await
+    .unwrap();
+    app.sql.batch_execute("VACUUM ANALYZE").await.unwrap();
+    let order_ids: Vec<Uuid> = app
+        .sql
+        .query(
+            "SELECT id FROM orders WHERE tenant_id = $1 LIMIT 100",
+            &[&tenant.0],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let email: String = app
+        .sql
+        .query_one(
+            "SELECT email FROM users WHERE tenant_id = $1 LIMIT 1",
+            &[&tenant.0],
+        )
+        .await
+        .unwrap()
+        .get(0);
+
+    let url = app.state.config.database_url.clone().unwrap();
+    let mut connection = AsyncPgConnection::establish(secrecy::ExposeSecret::expose_secret(&url))
+        .await
+        .unwrap();
+    connection
+        .batch_execute("SET enable_seqscan = off")
+        .await
+        .unwrap();
+    let connection = &mut connection;
+
+    let page = OrderPage {
+        statuses: None,
+        customer_email_contains: None,
+        sort: OrderSort::CreatedAt,
+        descending: true,
+        after: None,
+        limit: 51,
+    };
+    let open = [OrderStatus::Pending, OrderStatus::Processing];
+    let packed = [OrderStatus::Packed];
+    let shipments = ShipmentPage {
+        undelivered: false,
+        carrier: None,
+        statuses: None,
+        shipped_from: None,
+        shipped_until: None,
+        after: None,
+        limit: 51,
+    };
+
+    // The loaders' batches.
+    assert_uses!(
+        connection,
+        "order_items_order_id_idx",
+        OrderItem::for_orders_query(tenant, &order_ids)
+    );
+    assert_uses!(
+        connection,
+        "shipments_order_id_idx",
+        Shipment::for_orders_query(tenant, &order_ids)
+    );
+    assert_uses!(
+        connection,
+        "invoices_order_id_idx",
+        Invoice::for_orders_query(tenant, &order_ids)
+    );
+    // OrdersPage: the default order, the open orders, a rarer status.
+    assert_uses!(connection, "orders_tenant_created_idx", page.query(tenant));
+    assert_uses!(
+        connection,
+        "idx_orders_pending",
+        OrderPage {
+            statuses: Some(&open),
+            ..page.clone()
+        }
+        .query(tenant)
+    );
+    assert_uses!(
+        connection,
+        "idx_orders_list_covering",
+        OrderPage {
+            statuses: Some(&packed),
+            ..page.clone()
+        }
+        .query(tenant)
+    );
+    // SearchOrders.
+    assert_uses!(
+        connection,
+        "idx_orders_email_trgm",
+        OrderPage {
+            customer_email_contains: Some("olga.lopez3"),
+            ..page.clone()
+        }
+        .query(tenant)
+    );
+    // OrderStats.
+    assert_uses!(
+        connection,
+        "idx_orders_confirmed_brin",
+        DailyOrderStats::query(tenant, Utc::now().date_naive(), 30)
+    );
+    // UndeliveredShipments for a carrier; shipments shipped in a window.
+    assert_uses!(
+        connection,
+        "idx_shipments_undelivered",
+        ShipmentPage {
+            undelivered: true,
+            carrier: Some("DHL"),
+            ..shipments.clone()
+        }
+        .query(tenant)
+    );
+    assert_uses!(
+        connection,
+        "idx_shipments_shipped_brin",
+        ShipmentPage {
+            shipped_from: Some(Utc::now() - Duration::days(7)),
+            shipped_until: Some(Utc::now()),
+            ..shipments.clone()
+        }
+        .query(tenant)
+    );
+    // auditLogs(filter: {statusChangedTo: CANCELLED}).
+    assert_uses!(
+        connection,
+        "idx_audit_logs_changes_gin",
+        AuditLogPage {
+            status_changed_to: Some(OrderStatus::Cancelled),
+            limit: 21,
+            ..AuditLogPage::default()
+        }
+        .query(tenant)
+    );
+    // fulexo token --email.
+    assert_uses!(
+        connection,
+        "idx_users_email_hash",
+        User::find_by_email_query(tenant, &email)
+    );
+}
