@@ -26,6 +26,9 @@ use crate::graphql::shipment::Shipment;
 /// The longest window `orderStats` computes: a year, leap day included.
 pub const MAX_STATS_DAYS: i32 = 366;
 
+/// Rows per page when `first` is not given.
+const DEFAULT_PAGE_SIZE: i32 = 20;
+
 pub struct QueryRoot;
 
 /// Which orders to list; conditions combine with AND.
@@ -107,13 +110,13 @@ impl QueryRoot {
     async fn orders(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 0 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
         filter: Option<OrderFilter>,
         order_by: Option<OrderOrder>,
     ) -> async_graphql::Result<OrderConnection> {
         let request = RequestCtx::of(ctx)?;
-        let limit = cursor::page_size(first).map_err(gql)?;
+        let limit = cursor::page_size(first.unwrap_or(DEFAULT_PAGE_SIZE)).map_err(gql)?;
         let filter = filter.unwrap_or_default();
         let (sort, descending) = match order_by {
             None => (OrderSort::CreatedAt, true),
@@ -161,12 +164,12 @@ impl QueryRoot {
     async fn shipments(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 0 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
         filter: Option<ShipmentFilter>,
     ) -> async_graphql::Result<ShipmentConnection> {
         let request = RequestCtx::of(ctx)?;
-        let limit = cursor::page_size(first).map_err(gql)?;
+        let limit = cursor::page_size(first.unwrap_or(DEFAULT_PAGE_SIZE)).map_err(gql)?;
         let filter = filter.unwrap_or_default();
         let after_key = after
             .as_deref()
@@ -210,7 +213,7 @@ impl QueryRoot {
     async fn audit_logs(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 0 to 100.", default = 20)] first: i32,
+        #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
         filter: Option<AuditLogFilter>,
     ) -> async_graphql::Result<AuditLogConnection> {
@@ -220,7 +223,7 @@ impl QueryRoot {
                 "the audit feed is for ADMIN tokens".into(),
             )));
         }
-        let limit = cursor::page_size(first).map_err(gql)?;
+        let limit = cursor::page_size(first.unwrap_or(DEFAULT_PAGE_SIZE)).map_err(gql)?;
         let filter = filter.unwrap_or_default();
         let entity_id = filter
             .entity_id

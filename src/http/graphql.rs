@@ -315,8 +315,10 @@ fn render(response: async_graphql::Response) -> (Value, bool) {
 
 /// The last pass over errors: every error leaves with a contract code, and
 /// none leaves with internal detail. Errors the service raised carry their
-/// code already; errors from parsing, validation or variable coercion are
-/// the client's (`BAD_USER_INPUT`, message kept); anything else is masked.
+/// code already. async-graphql's own errors (parsing, validation, coercing
+/// variables and arguments) carry no Rust source: they are the client's
+/// (`BAD_USER_INPUT`, message kept). An error with a source but no code
+/// came from a raw `?` on some library error: it is logged and masked.
 fn filter_error(error: &mut ServerError) {
     if error
         .extensions
@@ -325,10 +327,7 @@ fn filter_error(error: &mut ServerError) {
     {
         return;
     }
-    let client_error = error.path.is_empty()
-        || error.message.starts_with("Failed to parse")
-        || error.message.starts_with("Invalid value for argument");
-    if client_error {
+    if error.source.is_none() {
         set_code(error, ErrorCode::BadUserInput);
     } else {
         tracing::error!(message = %error.message, path = ?error.path, "uncoded error masked");
@@ -403,6 +402,31 @@ mod tests {
             assert!(parse_post_body(&Bytes::from(body)).is_err(), "{body}");
         }
         assert!(parse_post_body(&Bytes::from(r#"[{"query": "{a}"}, {"query": "{b}"}]"#)).is_ok());
+    }
+
+    #[test]
+    fn an_uncoded_error_from_a_raw_library_error_is_masked() {
+        let leaked = std::io::Error::other("connection to 10.0.0.7:5432 refused");
+        let mut error = async_graphql::Error::from(leaked)
+            .into_server_error(async_graphql::Pos { line: 1, column: 2 });
+        error.path = vec![async_graphql::PathSegment::Field("orders".into())];
+        filter_error(&mut error);
+        assert_eq!(error.message, "internal error");
+        assert_eq!(
+            error.extensions.unwrap().get("code"),
+            Some(&async_graphql::Value::from("INTERNAL_SERVER_ERROR"))
+        );
+    }
+
+    #[test]
+    fn framework_errors_are_the_clients_and_keep_their_message() {
+        let mut error = ServerError::new("Unknown field \"nope\"", None);
+        filter_error(&mut error);
+        assert_eq!(error.message, "Unknown field \"nope\"");
+        assert_eq!(
+            error.extensions.unwrap().get("code"),
+            Some(&async_graphql::Value::from("BAD_USER_INPUT"))
+        );
     }
 
     #[test]

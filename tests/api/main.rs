@@ -5,6 +5,8 @@
 mod helpers;
 
 mod audit;
+mod audit_feed;
+mod binary;
 mod contract_operations;
 mod http;
 mod indexes;
@@ -12,5 +14,7 @@ mod mutations;
 mod pagination;
 mod pool;
 mod schema;
+mod seed;
+mod shipments;
 mod statements;
 mod tenancy;

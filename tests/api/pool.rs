@@ -38,3 +38,21 @@ async fn an_exhausted_pool_fails_requests_after_its_timeout() {
     app.data(&token, &operation("OrdersPage"), json!({ "first": 5 }))
         .await;
 }
+
+#[tokio::test]
+async fn pooled_connections_carry_the_statement_timeout() {
+    let app = TestApp::spawn_with(&[("DATABASE_STATEMENT_TIMEOUT", "1500ms")]).await;
+    let mut connection = app.state.database.get().await.unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement_timeout: String,
+    }
+    let setting: Setting = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query("SHOW statement_timeout"),
+        &mut connection,
+    )
+    .await
+    .unwrap();
+    assert_eq!(setting.statement_timeout, "1500ms");
+}
