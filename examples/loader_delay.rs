@@ -16,7 +16,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use fulexo::graphql::ids::{GlobalId, NodeKind};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
@@ -55,42 +55,32 @@ async fn main() {
     println!(
         "{LOOKUPS} aliased order lookups with items, products and shipments; {clients} clients, {seconds} s"
     );
-    for delay in ["100us", "250us", "500us", "1ms", "2ms", "5ms"] {
-        let (address, state) = support::spawn_app(&database, &[("DATALOADER_DELAY", delay)]).await;
-        let token = support::demo_token(&database, &state).await;
-        let statements = statements_per_request(&address, &token, &body, &state).await;
+    for delay in ["50us", "100us", "250us", "500us", "1ms", "2ms", "5ms"] {
+        let app = support::spawn_app(&database, &[("DATALOADER_DELAY", delay)]).await;
+        let token = support::demo_token(&database, &app.state).await;
+        let alone = support::load(
+            &app.address,
+            &token,
+            body.clone(),
+            1,
+            Duration::from_secs(2),
+        )
+        .await;
+        let before = app.state.database.statements_sent();
         let report = support::load(
-            &address,
+            &app.address,
             &token,
             body.clone(),
             clients,
             Duration::from_secs(seconds),
         )
         .await;
+        let under_load =
+            (app.state.database.statements_sent() - before) as f64 / report.all_requests as f64;
         println!(
-            "{}   {statements:.2} statements/request alone",
-            report.line(&format!("delay {delay}"))
+            "{}   {under_load:.2} statements/request; alone: p50 {:.2} ms",
+            report.line(&format!("delay {delay}")),
+            alone.percentile(0.5).as_secs_f64() * 1e3
         );
     }
-}
-
-/// Mean statements of one request sent alone (no concurrent load).
-async fn statements_per_request(
-    address: &str,
-    token: &str,
-    body: &Value,
-    state: &fulexo::AppState,
-) -> f64 {
-    let http = reqwest::Client::new();
-    let rounds = 50;
-    let before = state.database.statements_sent();
-    for _ in 0..rounds {
-        http.post(format!("{address}/graphql"))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-    }
-    (state.database.statements_sent() - before) as f64 / f64::from(rounds)
 }

@@ -16,8 +16,8 @@ async fn main() {
     let clients: usize = support::env_or("BENCH_CLIENTS", "16").parse().unwrap();
     let seconds: u64 = support::env_or("BENCH_SECONDS", "10").parse().unwrap();
     let database = support::bench_database().await;
-    let (address, state) = support::spawn_app(&database, &[]).await;
-    let token = support::demo_token(&database, &state).await;
+    let app = support::spawn_app(&database, &[]).await;
+    let token = support::demo_token(&database, &app.state).await;
     let query = include_str!("../tests/contract/operations/OrdersPage.graphql");
 
     println!(
@@ -33,7 +33,7 @@ async fn main() {
         ),
     ] {
         let report = support::load(
-            &address,
+            &app.address,
             &token,
             json!({ "query": query, "variables": variables }),
             clients,

@@ -13,7 +13,7 @@
 //! | `DATABASE_POOL_SIZE` | `25` | connections in the pool (the platform guide's `connection_limit`) |
 //! | `DATABASE_POOL_TIMEOUT` | `10s` | longest wait for a pooled connection (the guide's `pool_timeout`) |
 //! | `DATABASE_STATEMENT_TIMEOUT` | `10s` | PostgreSQL `statement_timeout` of every pooled connection |
-//! | `DATALOADER_DELAY` | `1ms` | how long a DataLoader gathers keys before sending one statement |
+//! | `DATALOADER_DELAY` | `2ms` | how long a DataLoader gathers keys before sending one statement |
 //! | `REQUEST_BODY_LIMIT` | `2MB` | largest request body accepted |
 //! | `GRAPHIQL_DEMO_TENANT` | `demo` (unset in production) | tenant whose token `/graphiql` pre-fills |
 //!
@@ -37,7 +37,7 @@ pub const DEFAULT_POOL_TIMEOUT: Duration = Duration::from_secs(10);
 /// gives up.
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Measured with `cargo run --release --example loader_delay`: see README.
-pub const DEFAULT_DATALOADER_DELAY: Duration = Duration::from_millis(1);
+pub const DEFAULT_DATALOADER_DELAY: Duration = Duration::from_millis(2);
 /// Apollo Router's default body limit.
 pub const DEFAULT_REQUEST_BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub const DEFAULT_DATA_DIR: &str = ".data";

@@ -65,7 +65,20 @@ pub async fn bench_database() -> String {
 }
 
 /// The service on 127.0.0.1, in this process, with `vars` as settings.
-pub async fn spawn_app(database_url: &str, vars: &[(&str, &str)]) -> (String, AppState) {
+pub struct RunningApp {
+    pub address: String,
+    pub state: AppState,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RunningApp {
+    fn drop(&mut self) {
+        // Stops serving; the pool closes with the last AppState.
+        self.server.abort();
+    }
+}
+
+pub async fn spawn_app(database_url: &str, vars: &[(&str, &str)]) -> RunningApp {
     let mut settings: std::collections::HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -80,8 +93,14 @@ pub async fn spawn_app(database_url: &str, vars: &[(&str, &str)]) -> (String, Ap
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let router = fulexo::router(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    (address, state)
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    RunningApp {
+        address,
+        state,
+        server,
+    }
 }
 
 /// A member token of the seed's first tenant.
@@ -107,6 +126,8 @@ pub async fn demo_token(database_url: &str, state: &AppState) -> String {
 /// What a load run measured.
 pub struct LoadReport {
     pub requests: u64,
+    /// Including the warm-up's.
+    pub all_requests: u64,
     pub elapsed: Duration,
     pub latencies: Vec<Duration>,
 }
@@ -178,8 +199,9 @@ pub async fn load(
         }
         tasks
     };
+    let mut warm_up = 0;
     for task in run(Instant::now() + Duration::from_secs(1)) {
-        task.await.unwrap();
+        warm_up += task.await.unwrap().len() as u64;
     }
     let started = Instant::now();
     let mut latencies = Vec::new();
@@ -188,6 +210,7 @@ pub async fn load(
     }
     LoadReport {
         requests: latencies.len() as u64,
+        all_requests: warm_up + latencies.len() as u64,
         elapsed: started.elapsed(),
         latencies,
     }

@@ -292,24 +292,36 @@ async fn execute_batch(
         let request = to_request(params, request_context(state, viewer));
         responses.push(render(state.schema.execute(request).await).0);
     }
-    json_response(media, StatusCode::OK, &Value::Array(responses))
+    json_response(media, StatusCode::OK, &responses)
 }
 
-/// The response's JSON, after the error filter, and whether it is a
-/// request error (nothing executed: no `data` entry, 400 under
-/// `application/graphql-response+json`).
-fn render(response: async_graphql::Response) -> (Value, bool) {
+/// A response body as the spec shapes it: no `data` entry at all for a
+/// request error (nothing executed).
+#[derive(serde::Serialize)]
+struct ResponseBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<async_graphql::Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<ServerError>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
+/// The response after the error filter, and whether it is a request error
+/// (400 under `application/graphql-response+json`).
+fn render(response: async_graphql::Response) -> (ResponseBody, bool) {
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|error| error.path.is_empty());
-    let mut response = response;
-    for error in &mut response.errors {
+    let mut errors = response.errors;
+    for error in &mut errors {
         filter_error(error);
     }
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
-    if request_error && let Value::Object(object) = &mut body {
-        object.remove("data");
-    }
+    let body = ResponseBody {
+        data: (!request_error).then_some(response.data),
+        errors,
+        extensions: response.extensions,
+    };
     (body, request_error)
 }
 
@@ -343,7 +355,11 @@ fn set_code(error: &mut ServerError, code: ErrorCode) {
         .set("code", code.as_str());
 }
 
-fn json_response(media: ResponseMedia, status: StatusCode, body: &Value) -> Response {
+fn json_response(
+    media: ResponseMedia,
+    status: StatusCode,
+    body: &impl serde::Serialize,
+) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     (status, [(CONTENT_TYPE, media.content_type())], bytes).into_response()
 }
