@@ -17,6 +17,7 @@ use std::process::Output;
 
 use anyhow::{Context, bail};
 use secrecy::SecretString;
+use sha2::Digest;
 use tokio::process::Command;
 
 /// The database the service uses inside the private cluster.
@@ -45,7 +46,7 @@ impl EmbeddedPostgres {
         let data_dir = data_dir
             .canonicalize()
             .with_context(|| format!("resolving {}", data_dir.display()))?;
-        let cluster_dir = data_dir.join("postgres");
+        let cluster_dir = cluster_dir(&data_dir).await?;
 
         if !cluster_dir.join("PG_VERSION").exists() {
             init_cluster(&bin_dir, &cluster_dir).await?;
@@ -68,7 +69,7 @@ impl EmbeddedPostgres {
                     port,
                     started_here: true,
                 };
-                server.start_server(&data_dir).await?;
+                server.start_server().await?;
                 server
             }
         };
@@ -104,13 +105,10 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
-    async fn start_server(&self, data_dir: &Path) -> anyhow::Result<()> {
+    async fn start_server(&self) -> anyhow::Result<()> {
         let pg_ctl = self.bin_dir.join("pg_ctl");
-        let log = data_dir.join("postgres.log");
-        if is_root() && !log.exists() {
-            std::fs::File::create(&log)?;
-            chown_to_system_user(&log).await?;
-        }
+        // Inside the cluster: wherever the cluster is, its owner can write there.
+        let log = self.cluster_dir.join("server.log");
         // Unix sockets off: the project path may exceed the 107-byte socket
         // path limit, and TCP on loopback is what the URL uses anyway.
         let options = format!(
@@ -155,6 +153,45 @@ impl EmbeddedPostgres {
         let _ = connection.await;
         Ok(())
     }
+}
+
+/// Where the cluster lives: `data_dir/postgres`, unless we are root and
+/// the `postgres` system user cannot reach the project (a checkout under
+/// `/root` or a private temporary folder). Then the cluster lives in that
+/// user's home, one per project, and `data_dir/postgres` links to it:
+/// changing the permissions of the user's folders is not ours to do.
+async fn cluster_dir(data_dir: &Path) -> anyhow::Result<PathBuf> {
+    let in_project = data_dir.join("postgres");
+    if !is_root() || system_user_can_reach(data_dir).await {
+        return Ok(in_project);
+    }
+    if let Ok(target) = std::fs::read_link(&in_project) {
+        return Ok(target);
+    }
+    let digest = hex::encode(&sha2::Sha256::digest(in_project.as_os_str().as_encoded_bytes())[..8]);
+    let home = PathBuf::from("/var/lib/postgresql/fulexo");
+    let outside = home.join(digest);
+    tracing::info!(
+        cluster = %outside.display(),
+        "the postgres system user cannot reach the project folder: keeping the embedded cluster in its home"
+    );
+    std::fs::create_dir_all(&outside).with_context(|| format!("creating {}", outside.display()))?;
+    chown_to_system_user(&home).await?;
+    if !in_project.exists() {
+        std::os::unix::fs::symlink(&outside, &in_project).with_context(|| {
+            format!("linking {} to {}", in_project.display(), outside.display())
+        })?;
+    }
+    Ok(outside)
+}
+
+async fn system_user_can_reach(dir: &Path) -> bool {
+    Command::new("runuser")
+        .args(["-u", SYSTEM_USER, "--", "test", "-x"])
+        .arg(dir)
+        .status()
+        .await
+        .is_ok_and(|status| status.success())
 }
 
 /// `initdb` into `cluster_dir`, owned by the system user when we are root.

@@ -26,14 +26,15 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A data folder the `postgres` system user can reach (the embedded
-/// server runs as that user when the tests run as root).
+/// A data folder readable by its owner only, as a checkout under `/root`
+/// or in `mktemp -d` is: when the tests run as root, the embedded server
+/// (which runs as the `postgres` user) cannot reach it and must cope.
 fn data_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("fulexo-test-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir.join("data")
 }
 
 /// Starts `fulexo` with a clean environment plus `vars`, and waits for it
