@@ -5,11 +5,16 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
+
 use crate::auth::{JwtKeys, Role, Viewer};
+use crate::cache::Cache;
+use crate::cache::redis::Redis;
 use crate::config::Config;
 use crate::db::models::{Tenant, User};
 use crate::db::{Database, TenantId};
 use crate::graphql::{AppSchema, build_schema};
+use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState(Arc<AppInner>);
@@ -21,6 +26,8 @@ pub struct AppInner {
     pub jwt: JwtKeys,
     /// Whose token `/graphiql` pre-fills; `None` when there is no demo tenant.
     pub demo_viewer: Option<Viewer>,
+    pub cache: Cache,
+    pub metrics: Metrics,
 }
 
 impl Deref for AppState {
@@ -37,12 +44,26 @@ impl AppState {
             Some(slug) => demo_viewer(&database, slug).await?,
             None => None,
         };
+        let schema = build_schema();
+        let metrics = Metrics::new(database.clone());
+        let redis = match &config.redis_url {
+            Some(url) => Some(Redis::connect(url, &config.cache, metrics.cache.clone())?),
+            None => None,
+        };
+        let cache = Cache::new(
+            config.cache.clone(),
+            redis,
+            &schema_version(&schema.sdl()),
+            metrics.cache.clone(),
+        );
         Ok(Self(Arc::new(AppInner {
             config,
             database,
-            schema: build_schema(),
+            schema,
             jwt,
             demo_viewer,
+            cache,
+            metrics,
         })))
     }
 }
@@ -61,4 +82,14 @@ async fn demo_viewer(database: &Database, slug: &str) -> anyhow::Result<Option<V
         tenant,
         role: Role::Admin,
     }))
+}
+
+/// Changes whenever the shape of a cached value may: the schema and the
+/// service's version, hashed.
+fn schema_version(sdl: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(sdl.as_bytes())
+        .chain_update(env!("CARGO_PKG_VERSION").as_bytes())
+        .finalize();
+    hex::encode(&digest[..6])
 }

@@ -16,6 +16,14 @@
 //! | `DATALOADER_DELAY` | `2ms` | how long a DataLoader gathers keys before sending one statement |
 //! | `REQUEST_BODY_LIMIT` | `2MB` | largest request body accepted |
 //! | `GRAPHIQL_DEMO_TENANT` | `demo` (unset in production) | tenant whose token `/graphiql` pre-fills |
+//! | `CACHE_ENABLED` | `true` | resolver-level caching on or off |
+//! | `CACHE_L1_CAPACITY` | `100MB` | in-process cache size (by the values' encoded size) |
+//! | `CACHE_L1_TTL` | `60s` | longest an entry stays in process |
+//! | `CACHE_TTL` | `300s` | an entry's life in Redis, unless its resolver says otherwise |
+//! | `CACHE_KEY_PREFIX` | `fulexo` | first part of every Redis key and channel |
+//! | `CACHE_WARM_INTERVAL` | `15m` | how often the dashboard keys are recomputed (`0s`: never) |
+//! | `REDIS_POOL_SIZE` | `4` | Redis connections |
+//! | `REDIS_TIMEOUT` | `25ms` | longest a Redis command may take before the cache answers without it |
 //!
 //! Durations take units (`250ms`, `10s`); sizes take `KB`/`MB`.
 
@@ -41,6 +49,19 @@ pub const DEFAULT_DATALOADER_DELAY: Duration = Duration::from_millis(2);
 /// Apollo Router's default body limit.
 pub const DEFAULT_REQUEST_BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub const DEFAULT_DATA_DIR: &str = ".data";
+/// The platform guide's L1: 100 MB, 60 s; its L2: 300 s.
+pub const DEFAULT_L1_CAPACITY: u64 = 100 * 1024 * 1024;
+pub const DEFAULT_L1_TTL: Duration = Duration::from_secs(60);
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
+pub const DEFAULT_CACHE_KEY_PREFIX: &str = "fulexo";
+/// The platform guide's warming schedule.
+pub const DEFAULT_WARM_INTERVAL: Duration = Duration::from_secs(15 * 60);
+/// Enough for concurrent requests' cache calls on 2 cores; Redis itself is
+/// single-threaded, more connections would only queue there.
+pub const DEFAULT_REDIS_POOL_SIZE: usize = 4;
+/// A local Redis answers in well under a millisecond and a remote one in a
+/// few; past this, answering from PostgreSQL is the better deal.
+pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(25);
 pub const DEFAULT_DEMO_TENANT: &str = "demo";
 
 /// Whether the service runs for developers or for real traffic.
@@ -66,6 +87,35 @@ pub struct Config {
     pub request_body_limit: usize,
     /// Tenant slug whose token `/graphiql` pre-fills; `None` pre-fills nothing.
     pub graphiql_demo_tenant: Option<String>,
+    pub cache: CacheConfig,
+}
+
+/// The resolver cache: in process (L1) and, with `REDIS_URL`, in Redis (L2).
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    pub enabled: bool,
+    pub l1_capacity_bytes: u64,
+    pub l1_ttl: Duration,
+    pub default_ttl: Duration,
+    pub key_prefix: String,
+    pub warm_interval: Duration,
+    pub redis_pool_size: usize,
+    pub redis_timeout: Duration,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            l1_capacity_bytes: DEFAULT_L1_CAPACITY,
+            l1_ttl: DEFAULT_L1_TTL,
+            default_ttl: DEFAULT_CACHE_TTL,
+            key_prefix: DEFAULT_CACHE_KEY_PREFIX.into(),
+            warm_interval: DEFAULT_WARM_INTERVAL,
+            redis_pool_size: DEFAULT_REDIS_POOL_SIZE,
+            redis_timeout: DEFAULT_REDIS_TIMEOUT,
+        }
+    }
 }
 
 /// How the PostgreSQL pool is sized and how long it waits.
@@ -156,6 +206,23 @@ impl Config {
                 byte_size,
             )?,
             graphiql_demo_tenant,
+            cache: CacheConfig {
+                enabled: parse(&var, "CACHE_ENABLED", true, boolean)?,
+                l1_capacity_bytes: parse(&var, "CACHE_L1_CAPACITY", DEFAULT_L1_CAPACITY, |v| {
+                    byte_size(v).map(|size| size as u64)
+                })?,
+                l1_ttl: parse(&var, "CACHE_L1_TTL", DEFAULT_L1_TTL, duration)?,
+                default_ttl: parse(&var, "CACHE_TTL", DEFAULT_CACHE_TTL, duration)?,
+                key_prefix: var("CACHE_KEY_PREFIX")
+                    .unwrap_or_else(|| DEFAULT_CACHE_KEY_PREFIX.into()),
+                warm_interval: parse(&var, "CACHE_WARM_INTERVAL", DEFAULT_WARM_INTERVAL, duration)?,
+                redis_pool_size: parse(&var, "REDIS_POOL_SIZE", DEFAULT_REDIS_POOL_SIZE, |v| {
+                    let size: usize = v.parse().context("expected a whole number")?;
+                    anyhow::ensure!(size > 0, "expected at least 1");
+                    Ok(size)
+                })?,
+                redis_timeout: parse(&var, "REDIS_TIMEOUT", DEFAULT_REDIS_TIMEOUT, duration)?,
+            },
         })
     }
 }
@@ -174,6 +241,14 @@ fn parse<T>(
 
 fn duration(value: &str) -> anyhow::Result<Duration> {
     humantime::parse_duration(value).context("expected a duration such as `500ms` or `10s`")
+}
+
+fn boolean(value: &str) -> anyhow::Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => bail!("expected true or false"),
+    }
 }
 
 fn byte_size(value: &str) -> anyhow::Result<usize> {

@@ -74,6 +74,19 @@ impl AppError {
         }
     }
 
+    /// A copy, for errors shared by several waiters (a cache's single
+    /// flight hands one error to each); an internal error's source becomes
+    /// its text, which is all that is ever logged of it.
+    pub fn duplicate(&self) -> Self {
+        match self {
+            Self::Unauthenticated => Self::Unauthenticated,
+            Self::Forbidden(message) => Self::Forbidden(message.clone()),
+            Self::BadUserInput(message) => Self::BadUserInput(message.clone()),
+            Self::DatabaseBusy => Self::DatabaseBusy,
+            Self::Internal(source) => Self::Internal(anyhow::anyhow!("{source:#}")),
+        }
+    }
+
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::BadUserInput(message.into())
     }

@@ -4,6 +4,9 @@
 //! - [`auth`]: tokens and who is asking.
 //! - [`db`]: PostgreSQL: pool, migrations, models, the embedded server.
 //! - [`graphql`]: the schema, its types, loaders and scalars.
+//! - [`cache`]: resolver-level caching, in process and in Redis.
+//! - [`dashboard`]: the dashboard's figures, cached.
+//! - [`metrics`]: the Prometheus registry behind `/metrics`.
 //! - [`http`]: the axum router, the GraphQL endpoint, health, GraphiQL.
 //! - [`app`]: the state shared by all requests.
 //! - [`server`], [`seed`], [`token`]: what the `fulexo` subcommands run.
@@ -11,11 +14,14 @@
 
 pub mod app;
 pub mod auth;
+pub mod cache;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod seed;
 pub mod server;
 pub mod token;

@@ -6,6 +6,7 @@ use tokio::net::TcpListener;
 
 use crate::app::AppState;
 use crate::auth::{self, JwtKeys};
+use crate::cache;
 use crate::config::Config;
 use crate::db::{Database, DatabaseTarget, migrations};
 use crate::seed::{self, SeedOptions};
@@ -43,8 +44,25 @@ async fn serve_on(config: &Config, target: &DatabaseTarget) -> anyhow::Result<()
     database.check().await?;
     let secret = auth::resolve_secret(config.jwt_secret.as_ref(), &config.data_dir)?;
     let state = AppState::new(config.clone(), database, JwtKeys::new(&secret)).await?;
-    if config.redis_url.is_none() {
-        tracing::info!("REDIS_URL is not set: caching in process only");
+    match state.cache.redis() {
+        None => tracing::info!("REDIS_URL is not set: caching in process only"),
+        Some(redis) => {
+            if redis
+                .wait_connected(std::time::Duration::from_secs(2))
+                .await
+            {
+                tracing::info!("caching in process and in Redis");
+            } else {
+                tracing::warn!("Redis does not answer: caching in process until it does");
+            }
+        }
+    }
+    if config.cache.enabled {
+        cache::warm::spawn(
+            state.database.clone(),
+            state.cache.clone(),
+            config.cache.warm_interval,
+        );
     }
 
     let listener = TcpListener::bind(config.listen_addr)

@@ -4,7 +4,18 @@
 use diesel_derive_enum::DbEnum;
 
 /// Where an order is in its fulfilment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, DbEnum, async_graphql::Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    DbEnum,
+    async_graphql::Enum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[ExistingTypePath = "crate::db::schema::sql_types::OrderStatus"]
 #[DbValueStyle = "SCREAMING_SNAKE_CASE"]
 pub enum OrderStatus {
@@ -60,7 +71,18 @@ impl OrderStatus {
 }
 
 /// Where a parcel is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, DbEnum, async_graphql::Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    DbEnum,
+    async_graphql::Enum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[ExistingTypePath = "crate::db::schema::sql_types::ShipmentStatus"]
 #[DbValueStyle = "SCREAMING_SNAKE_CASE"]
 pub enum ShipmentStatus {

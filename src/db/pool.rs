@@ -23,7 +23,7 @@ pub type DbConnection<'a> =
     bb8::PooledConnection<'a, AsyncDieselConnectionManager<AsyncPgConnection>>;
 
 /// The pool and what it has sent.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Database {
     pool: DbPool,
     statements: Arc<AtomicU64>,

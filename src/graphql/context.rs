@@ -5,6 +5,7 @@
 use async_graphql::Context;
 
 use crate::auth::Viewer;
+use crate::cache::{Cache, Scope};
 use crate::db::Database;
 use crate::error::{AppError, gql};
 use crate::graphql::loaders::Loaders;
@@ -12,6 +13,7 @@ use crate::graphql::loaders::Loaders;
 pub struct RequestCtx {
     pub viewer: Viewer,
     pub database: Database,
+    pub cache: Cache,
     pub loaders: Loaders,
 }
 
@@ -21,6 +23,14 @@ impl RequestCtx {
     pub fn of<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Self> {
         ctx.data::<Self>()
             .map_err(|_| gql(AppError::internal(anyhow::anyhow!("RequestCtx missing"))))
+    }
+
+    /// Whose cached values this request reads.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            tenant: self.viewer.tenant,
+            role: self.viewer.role,
+        }
     }
 
     /// The caller, if they may write; `FORBIDDEN` for read-only roles.

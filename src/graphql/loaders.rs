@@ -19,6 +19,10 @@ use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::cache::{Cache, CachePolicy, Tag};
 use crate::db::models::{self, group_by};
 use crate::db::{Database, TenantId};
 use crate::error::{AppError, SharedError};
@@ -26,8 +30,17 @@ use crate::error::{AppError, SharedError};
 /// One batched query: all `keys` of a batch in one statement, confined to a
 /// tenant. Keys without rows are left out of the answer.
 pub trait BatchQuery: Send + Sync + 'static {
-    type Key: Send + Sync + Hash + Eq + Clone + 'static;
-    type Value: Send + Sync + Clone + 'static;
+    type Key: Send + Sync + Hash + Eq + Clone + ToString + 'static;
+    type Value: Send + Sync + Clone + Serialize + DeserializeOwned + 'static;
+
+    /// How this query's values are cached across requests (`None`: they
+    /// are not; per-order lists change with every write to the order).
+    const CACHE: Option<&'static CachePolicy> = None;
+
+    /// What a key's value depends on, for invalidation.
+    fn tags(_key: &Self::Key) -> Vec<Tag> {
+        Vec::new()
+    }
 
     fn run(
         connection: &mut AsyncPgConnection,
@@ -36,11 +49,20 @@ pub trait BatchQuery: Send + Sync + 'static {
     ) -> impl Future<Output = QueryResult<HashMap<Self::Key, Self::Value>>> + Send;
 }
 
-/// A [`Loader`] running one [`BatchQuery`] for one tenant.
+/// A [`Loader`] running one [`BatchQuery`] for one tenant, through the
+/// cache when the query has a policy.
 pub struct TenantLoader<Q> {
     database: Database,
+    cache: Cache,
     tenant: TenantId,
     query: PhantomData<fn() -> Q>,
+}
+
+impl<Q: BatchQuery> TenantLoader<Q> {
+    async fn query(&self, keys: Vec<Q::Key>) -> Result<HashMap<Q::Key, Q::Value>, AppError> {
+        let mut connection = self.database.get().await?;
+        Ok(Q::run(&mut connection, self.tenant, &keys).await?)
+    }
 }
 
 impl<Q: BatchQuery> Loader<Q::Key> for TenantLoader<Q> {
@@ -48,12 +70,53 @@ impl<Q: BatchQuery> Loader<Q::Key> for TenantLoader<Q> {
     type Error = SharedError;
 
     async fn load(&self, keys: &[Q::Key]) -> Result<HashMap<Q::Key, Q::Value>, SharedError> {
-        let mut connection = self.database.get().await.map_err(SharedError::from)?;
-        Q::run(&mut connection, self.tenant, keys)
-            .await
-            .map_err(|error| SharedError::from(AppError::from(error)))
+        let loaded = match Q::CACHE {
+            Some(policy) => {
+                self.cache
+                    .load_many(policy, self.tenant, keys, Q::tags, |missing| {
+                        self.query(missing)
+                    })
+                    .await
+            }
+            None => self.query(keys.to_vec()).await,
+        };
+        loaded.map_err(SharedError::from)
     }
 }
+
+/// The cached by-id loads (`order`, `node`, `OrderItem.product`). Rows the
+/// API never changes (items, shipments, invoices, products) live by TTL; an
+/// order's row is invalidated by every write to it.
+pub static ORDER_BY_ID: CachePolicy = CachePolicy {
+    resolver: "order",
+    ttl: None,
+    per_role: false,
+};
+pub static PRODUCT_BY_SKU: CachePolicy = CachePolicy {
+    resolver: "productBySku",
+    ttl: None,
+    per_role: false,
+};
+pub static ORDER_ITEM_BY_ID: CachePolicy = CachePolicy {
+    resolver: "orderItem",
+    ttl: None,
+    per_role: false,
+};
+pub static SHIPMENT_BY_ID: CachePolicy = CachePolicy {
+    resolver: "shipment",
+    ttl: None,
+    per_role: false,
+};
+pub static INVOICE_BY_ID: CachePolicy = CachePolicy {
+    resolver: "invoice",
+    ttl: None,
+    per_role: false,
+};
+pub static PRODUCT_BY_ID: CachePolicy = CachePolicy {
+    resolver: "product",
+    ttl: None,
+    per_role: false,
+};
 
 /// Orders by id (`order`, `node`, and every `.order` relation).
 pub struct OrderById;
@@ -89,6 +152,11 @@ fn for_every_key<K: Hash + Eq + Clone, V: Default>(
 impl BatchQuery for OrderById {
     type Key = Uuid;
     type Value = models::Order;
+    const CACHE: Option<&'static CachePolicy> = Some(&ORDER_BY_ID);
+
+    fn tags(id: &Uuid) -> Vec<Tag> {
+        vec![Tag::Order(*id)]
+    }
 
     async fn run(
         connection: &mut AsyncPgConnection,
@@ -155,6 +223,11 @@ impl BatchQuery for ProductBySku {
     type Key = String;
     /// `None`: no product has this SKU (remembered like a found one).
     type Value = Option<models::Product>;
+    const CACHE: Option<&'static CachePolicy> = Some(&PRODUCT_BY_SKU);
+
+    fn tags(sku: &String) -> Vec<Tag> {
+        vec![Tag::Product(sku.clone())]
+    }
 
     async fn run(
         connection: &mut AsyncPgConnection,
@@ -173,6 +246,7 @@ impl BatchQuery for ProductBySku {
 impl BatchQuery for OrderItemById {
     type Key = Uuid;
     type Value = models::OrderItem;
+    const CACHE: Option<&'static CachePolicy> = Some(&ORDER_ITEM_BY_ID);
 
     async fn run(
         connection: &mut AsyncPgConnection,
@@ -187,6 +261,7 @@ impl BatchQuery for OrderItemById {
 impl BatchQuery for ShipmentById {
     type Key = Uuid;
     type Value = models::Shipment;
+    const CACHE: Option<&'static CachePolicy> = Some(&SHIPMENT_BY_ID);
 
     async fn run(
         connection: &mut AsyncPgConnection,
@@ -201,6 +276,7 @@ impl BatchQuery for ShipmentById {
 impl BatchQuery for InvoiceById {
     type Key = Uuid;
     type Value = models::Invoice;
+    const CACHE: Option<&'static CachePolicy> = Some(&INVOICE_BY_ID);
 
     async fn run(
         connection: &mut AsyncPgConnection,
@@ -215,6 +291,7 @@ impl BatchQuery for InvoiceById {
 impl BatchQuery for ProductById {
     type Key = Uuid;
     type Value = models::Product;
+    const CACHE: Option<&'static CachePolicy> = Some(&PRODUCT_BY_ID);
 
     async fn run(
         connection: &mut AsyncPgConnection,
@@ -245,29 +322,31 @@ pub struct Loaders {
 impl Loaders {
     /// Fresh loaders for one request of `tenant`; each gathers keys for
     /// `delay` before sending its batch.
-    pub fn new(database: &Database, tenant: TenantId, delay: Duration) -> Self {
+    pub fn new(database: &Database, cache: &Cache, tenant: TenantId, delay: Duration) -> Self {
         fn loader<Q: BatchQuery>(
             database: &Database,
+            cache: &Cache,
             tenant: TenantId,
             delay: Duration,
         ) -> RequestLoader<Q> {
             let loader = TenantLoader {
                 database: database.clone(),
+                cache: cache.clone(),
                 tenant,
                 query: PhantomData,
             };
             DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(delay)
         }
         Self {
-            order_by_id: loader(database, tenant, delay),
-            items_by_order: loader(database, tenant, delay),
-            shipments_by_order: loader(database, tenant, delay),
-            invoices_by_order: loader(database, tenant, delay),
-            product_by_sku: loader(database, tenant, delay),
-            order_item_by_id: loader(database, tenant, delay),
-            shipment_by_id: loader(database, tenant, delay),
-            invoice_by_id: loader(database, tenant, delay),
-            product_by_id: loader(database, tenant, delay),
+            order_by_id: loader(database, cache, tenant, delay),
+            items_by_order: loader(database, cache, tenant, delay),
+            shipments_by_order: loader(database, cache, tenant, delay),
+            invoices_by_order: loader(database, cache, tenant, delay),
+            product_by_sku: loader(database, cache, tenant, delay),
+            order_item_by_id: loader(database, cache, tenant, delay),
+            shipment_by_id: loader(database, cache, tenant, delay),
+            invoice_by_id: loader(database, cache, tenant, delay),
+            product_by_id: loader(database, cache, tenant, delay),
         }
     }
 }

@@ -7,6 +7,7 @@ use diesel_async::AsyncConnection;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::cache::Tag;
 use crate::db::models::audit_log::EntityType;
 use crate::db::models::shipment::TRACKING_NUMBER_KEY;
 use crate::db::models::{self, NewAuditLog};
@@ -70,14 +71,14 @@ impl MutationRoot {
         let next = input.status;
 
         let mut connection = request.database.get().await.map_err(gql)?;
-        let order = connection
+        let (order, changed) = connection
             .transaction(async |connection| {
                 let tenant = viewer.tenant;
                 let order = models::Order::find_for_update(connection, tenant, order_id)
                     .await?
                     .ok_or_else(|| no_order(&input.id))?;
                 if order.status == next {
-                    return Ok(order);
+                    return Ok((order, false));
                 }
                 if !order.status.can_become(next) {
                     return Err(AppError::bad_input(format!(
@@ -119,10 +120,19 @@ impl MutationRoot {
                 )
                 .insert(connection)
                 .await?;
-                Ok::<_, AppError>(updated)
+                Ok::<_, AppError>((updated, true))
             })
             .await
             .map_err(gql)?;
+        drop(connection);
+        if changed {
+            // After the commit: a read that follows sees the write, on any
+            // instance. The status counts and statistics move with it.
+            request
+                .cache
+                .invalidate(viewer.tenant, &[Tag::Order(order_id), Tag::Aggregates])
+                .await;
+        }
         Ok(UpdateOrderStatusPayload {
             order: Order(order),
         })
@@ -188,6 +198,11 @@ impl MutationRoot {
             })
             .await
             .map_err(gql)?;
+        drop(connection);
+        request
+            .cache
+            .invalidate(viewer.tenant, &[Tag::Order(order_id)])
+            .await;
         Ok(CreateShipmentPayload {
             shipment: Shipment(shipment),
         })

@@ -1,9 +1,37 @@
-//! `DailyOrderStats`: one day of the dashboard.
+//! The dashboard's types: `DailyOrderStats`, `OrderStatusCount`, `ProductSales`.
 
-use async_graphql::SimpleObject;
+use async_graphql::{Object, SimpleObject};
 
-use crate::db::models;
+use crate::db::{OrderStatus, models};
+use crate::graphql::product::Product;
 use crate::graphql::scalars::{Date, Decimal};
+
+/// Orders in one status.
+#[derive(SimpleObject)]
+pub struct OrderStatusCount {
+    pub status: OrderStatus,
+    pub count: i64,
+}
+
+/// A product and how often it sold in the window.
+pub struct ProductSales(pub models::product::ProductSales);
+
+#[Object]
+impl ProductSales {
+    async fn product(&self) -> Product {
+        Product(self.0.product.clone())
+    }
+
+    /// Order items naming the product.
+    async fn order_item_count(&self) -> i64 {
+        self.0.order_items
+    }
+
+    /// Units sold.
+    async fn quantity(&self) -> i64 {
+        self.0.quantity
+    }
+}
 
 /// Orders confirmed on one UTC day, with running figures over the window.
 #[derive(SimpleObject)]

@@ -3,13 +3,13 @@
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object};
-use chrono::Utc;
 
 use crate::auth::Role;
+use crate::dashboard::{Dashboard, Read};
+use crate::db::models;
 use crate::db::models::audit_log::AuditLogPage;
 use crate::db::models::order::{OrderKey, OrderPage, OrderSort};
 use crate::db::models::shipment::{ShipmentKey, ShipmentPage};
-use crate::db::models::{self, DailyOrderStats as StatsRow};
 use crate::db::{OrderStatus, ShipmentStatus};
 use crate::error::{AppError, gql};
 use crate::graphql::audit_log::AuditLog;
@@ -18,13 +18,23 @@ use crate::graphql::cursor;
 use crate::graphql::ids::{GlobalId, NodeKind};
 use crate::graphql::node::{self, Node};
 use crate::graphql::order::{self, Order};
-use crate::graphql::order_stats::DailyOrderStats;
+use crate::graphql::order_stats::{DailyOrderStats, OrderStatusCount, ProductSales};
 use crate::graphql::prefetch;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::shipment::Shipment;
 
 /// The longest window `orderStats` computes: a year, leap day included.
 pub const MAX_STATS_DAYS: i32 = 366;
+
+/// The request's dashboard.
+fn dashboard<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<Dashboard<'a>> {
+    let request = RequestCtx::of(ctx)?;
+    Ok(Dashboard {
+        database: &request.database,
+        cache: &request.cache,
+        scope: request.scope(),
+    })
+}
 
 /// Rows per page when `first` is not given.
 const DEFAULT_PAGE_SIZE: i32 = 20;
@@ -270,12 +280,46 @@ impl QueryRoot {
                 "`days` must be between 1 and {MAX_STATS_DAYS}, not {days}"
             ))));
         }
-        let request = RequestCtx::of(ctx)?;
-        let today = Utc::now().date_naive();
-        let mut connection = request.database.get().await.map_err(gql)?;
-        let rows = StatsRow::for_window(&mut connection, request.viewer.tenant, today, days)
+        let rows = dashboard(ctx)?
+            .order_stats(days, Read::Cached)
             .await
-            .map_err(|error| gql(AppError::from(error)))?;
+            .map_err(gql)?;
         Ok(rows.into_iter().map(DailyOrderStats::from).collect())
+    }
+
+    /// How many of your orders are in each status (every status listed).
+    async fn order_status_counts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<OrderStatusCount>> {
+        let counts = dashboard(ctx)?
+            .status_counts(Read::Cached)
+            .await
+            .map_err(gql)?;
+        Ok(counts
+            .into_iter()
+            .map(|(status, count)| OrderStatusCount { status, count })
+            .collect())
+    }
+
+    /// The products on the most order items of the last `days` days, most
+    /// first (products not in your catalogue are not ranked).
+    async fn top_products(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Days back from now, 1 to 366.", default = 7)] days: i32,
+        #[graphql(desc = "How many products, 0 to 100.", default = 100)] first: i32,
+    ) -> async_graphql::Result<Vec<ProductSales>> {
+        if !(1..=MAX_STATS_DAYS).contains(&days) {
+            return Err(gql(AppError::bad_input(format!(
+                "`days` must be between 1 and {MAX_STATS_DAYS}, not {days}"
+            ))));
+        }
+        cursor::page_size(first).map_err(gql)?;
+        let rows = dashboard(ctx)?
+            .top_products(days, first, Read::Cached)
+            .await
+            .map_err(gql)?;
+        Ok(rows.into_iter().map(ProductSales).collect())
     }
 }

@@ -255,8 +255,10 @@ fn request_context(state: &AppState, viewer: Viewer) -> RequestCtx {
     RequestCtx {
         viewer,
         database: state.database.clone(),
+        cache: state.cache.clone(),
         loaders: Loaders::new(
             &state.database,
+            &state.cache,
             viewer.tenant,
             state.config.dataloader_delay,
         ),

@@ -229,8 +229,9 @@ pub struct TestApp {
     /// A direct connection, for checking answers against SQL.
     pub sql: tokio_postgres::Client,
     tenants: HashMap<String, Uuid>,
-    /// Dropped after the app: the database goes with it.
-    _database: TestDatabase,
+    /// Dropped after the app: the database goes with it (`None` for a
+    /// second instance, which shares the first one's).
+    _database: Option<TestDatabase>,
 }
 
 impl TestApp {
@@ -245,17 +246,36 @@ impl TestApp {
 
     /// On a given database.
     pub async fn spawn_on(database: TestDatabase, vars: &[(&str, &str)]) -> Self {
+        let secret = Uuid::new_v4().to_string();
+        let mut app = Self::start(&database.url, &secret, vars).await;
+        app._database = Some(database);
+        app
+    }
+
+    /// A second instance of the service on this one's database, with the
+    /// same token secret (as two replicas behind a load balancer).
+    pub async fn another_instance(&self, vars: &[(&str, &str)]) -> Self {
+        let url =
+            secrecy::ExposeSecret::expose_secret(self.state.config.database_url.as_ref().unwrap())
+                .to_owned();
+        let secret =
+            secrecy::ExposeSecret::expose_secret(self.state.config.jwt_secret.as_ref().unwrap())
+                .to_owned();
+        Self::start(&url, &secret, vars).await
+    }
+
+    async fn start(database_url: &str, secret: &str, vars: &[(&str, &str)]) -> Self {
         let mut settings: HashMap<String, String> = vars
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect();
-        settings.insert("DATABASE_URL".into(), database.url.clone());
+        settings.insert("DATABASE_URL".into(), database_url.to_owned());
         settings
             .entry("DATABASE_POOL_SIZE".into())
             .or_insert_with(|| "10".into());
-        settings.insert("JWT_SECRET".into(), Uuid::new_v4().to_string());
+        settings.insert("JWT_SECRET".into(), secret.to_owned());
         let config = Config::from_lookup(|name| settings.get(name).cloned()).unwrap();
-        let url = SecretString::from(database.url.clone());
+        let url = SecretString::from(database_url.to_owned());
         let pool = Database::connect(&url, &config.pool).unwrap();
         let jwt = JwtKeys::new(config.jwt_secret.as_ref().unwrap());
         let state = AppState::new(config, pool, jwt).await.unwrap();
@@ -265,7 +285,7 @@ impl TestApp {
         let router = fulexo::router(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
 
-        let sql = client_for(&database.url).await;
+        let sql = client_for(database_url).await;
         let tenants = sql
             .query("SELECT slug, id FROM tenants", &[])
             .await
@@ -279,7 +299,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             sql,
             tenants,
-            _database: database,
+            _database: None,
         }
     }
 
@@ -398,4 +418,88 @@ pub fn error_code(body: &Value) -> &str {
 /// An instant as the API sends it (RFC 3339 UTC, `Z`).
 pub fn instant(value: DateTime<Utc>) -> String {
     value.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// The shared Redis of the machine, with a key prefix of the test's own so
+/// that tests running at once never see each other's keys.
+pub fn shared_redis() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "REDIS_URL",
+            std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        ),
+        (
+            "CACHE_KEY_PREFIX",
+            format!("test-{}", Uuid::new_v4().simple()),
+        ),
+    ]
+}
+
+/// `(name, value)` pairs as `spawn_with` takes them.
+pub fn vars<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    pairs
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect()
+}
+
+/// A Redis server of the test's own, on a free port, that the test can stop
+/// and start again.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<tokio::process::Child>,
+}
+
+impl RedisServer {
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = Self { port, child: None };
+        server.restart().await;
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server again on the same port, and waits until it answers.
+    pub async fn restart(&mut self) {
+        let child = tokio::process::Command::new("redis-server")
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &self.port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("running redis-server (install Redis to run the cache tests)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    /// Kills the server: connections drop, nothing is saved.
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.unwrap();
+        }
+    }
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod audit;
 mod audit_feed;
 mod binary;
+mod cache;
 mod contract_operations;
 mod http;
 mod indexes;

@@ -13,7 +13,7 @@ use super::contains_pattern;
 use crate::db::schema::orders;
 use crate::db::{OrderStatus, TenantId};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = orders)]
 pub struct Order {
     pub id: Uuid,
@@ -115,6 +115,20 @@ impl Order {
             .first(connection)
             .await
             .optional()
+    }
+
+    /// How many of the tenant's orders are in each status (statuses
+    /// without orders are absent). Index-only on idx_orders_list_covering.
+    pub async fn count_by_status(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+    ) -> QueryResult<Vec<(OrderStatus, i64)>> {
+        orders::table
+            .filter(orders::tenant_id.eq(tenant.0))
+            .group_by(orders::status)
+            .select((orders::status, diesel::dsl::count_star()))
+            .load(connection)
+            .await
     }
 
     pub async fn update_status(

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::db::TenantId;
 use crate::db::schema::order_items;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = order_items)]
 pub struct OrderItem {
     pub id: Uuid,

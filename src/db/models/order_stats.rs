@@ -12,7 +12,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::db::TenantId;
 
 /// One UTC day of the window.
-#[derive(Debug, Clone, PartialEq, diesel::QueryableByName)]
+#[derive(
+    Debug, Clone, PartialEq, diesel::QueryableByName, serde::Serialize, serde::Deserialize,
+)]
 pub struct DailyOrderStats {
     #[diesel(sql_type = Date)]
     pub day: NaiveDate,

@@ -9,7 +9,16 @@ use uuid::Uuid;
 use crate::db::TenantId;
 use crate::db::schema::products;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(
+    Debug,
+    Clone,
+    Queryable,
+    Selectable,
+    Insertable,
+    QueryableByName,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[diesel(table_name = products)]
 pub struct Product {
     pub id: Uuid,
@@ -20,7 +29,49 @@ pub struct Product {
     pub created_at: DateTime<Utc>,
 }
 
+/// A product and how often it sold in a window.
+#[derive(Debug, Clone, diesel::QueryableByName, serde::Serialize, serde::Deserialize)]
+pub struct ProductSales {
+    #[diesel(embed)]
+    pub product: Product,
+    /// Order items naming the product.
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    pub order_items: i64,
+    /// Units sold.
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    pub quantity: i64,
+}
+
+/// Items of the window on `order_items (tenant_id, created_at) INCLUDE
+/// (sku, quantity)`, then their products by `(tenant_id, sku)`.
+const TOP_SELLERS_SQL: &str = r#"
+SELECT p.id, p.tenant_id, p.sku, p.name, p.price, p.created_at,
+       count(*) AS order_items, sum(i.quantity)::int8 AS quantity
+FROM order_items i
+JOIN products p ON p.tenant_id = i.tenant_id AND p.sku = i.sku
+WHERE i.tenant_id = $1 AND i.created_at >= $2
+GROUP BY p.id
+ORDER BY order_items DESC, quantity DESC, p.id
+LIMIT $3
+"#;
+
 impl Product {
+    /// The products sold most (by order items) since `since`.
+    pub async fn top_sellers(
+        connection: &mut AsyncPgConnection,
+        tenant: TenantId,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> QueryResult<Vec<ProductSales>> {
+        use diesel::sql_types::{Int8, Timestamptz, Uuid as SqlUuid};
+        diesel::sql_query(TOP_SELLERS_SQL)
+            .bind::<SqlUuid, _>(tenant.0)
+            .bind::<Timestamptz, _>(since)
+            .bind::<Int8, _>(limit)
+            .load(connection)
+            .await
+    }
+
     pub async fn find_by_ids(
         connection: &mut AsyncPgConnection,
         tenant: TenantId,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::db::schema::shipments;
 use crate::db::{ShipmentStatus, TenantId};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = shipments)]
 pub struct Shipment {
     pub id: Uuid,
