@@ -180,10 +180,52 @@ async fn with_redis_stopped_every_operation_still_answers_and_hits_resume_after_
         expected.push(app.data(&token, &operation(name), variables.clone()).await);
     }
 
-    server.stop().await;
+    // Redis hangs: commands time out instead of waiting for it. Both the
+    // instance that cached the values (its L1 still has them) and a fresh
+    // one (every cached read misses L1 and asks Redis) answer.
+    server.freeze(true);
+    let fresh = app.another_instance(&vars(&settings)).await;
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     for ((name, variables), expected) in reads.iter().zip(&expected) {
-        let answer = app.data(&token, &operation(name), variables.clone()).await;
-        assert_eq!(&answer, expected, "{name} with Redis stopped");
+        let response = impatient
+            .post(fresh.url("/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({ "query": operation(name), "variables": variables }))
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("{name} with Redis frozen: {error}"));
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(&answer["data"], expected, "{name} with Redis frozen");
+    }
+    // A key the connected instance has not cached: its Redis commands
+    // are sent, get no answer, and time out.
+    let response = impatient
+        .post(app.url("/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": operation("OrderStats"), "variables": { "days": 13 } }))
+        .send()
+        .await
+        .expect("OrderStats with Redis frozen");
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(
+        answer["data"]["orderStats"].as_array().map(Vec::len),
+        Some(13),
+        "{answer}"
+    );
+    server.freeze(false);
+
+    server.stop().await;
+    let fresh = app.another_instance(&vars(&settings)).await;
+    for ((name, variables), expected) in reads.iter().zip(&expected) {
+        for instance in [&app, &fresh] {
+            let answer = instance
+                .data(&token, &operation(name), variables.clone())
+                .await;
+            assert_eq!(&answer, expected, "{name} with Redis stopped");
+        }
     }
     // Writes go on, and so do reads of what they changed.
     app.data(
@@ -312,4 +354,47 @@ async fn every_key_written_to_redis_names_a_tenant() {
         );
     }
     let _: () = client.quit().await.unwrap();
+}
+
+#[tokio::test]
+async fn warming_computes_the_dashboard_of_tenants_active_in_the_last_day() {
+    let redis = shared_redis();
+    let app = TestApp::spawn_with(&vars(&redis)).await;
+    // Only the demo tenant had an order in the last day.
+    app.sql
+        .execute(
+            "UPDATE orders SET created_at = created_at - interval '2 days' WHERE created_at > now() - interval '1 day'",
+            &[],
+        )
+        .await
+        .unwrap();
+    app.insert_order(DEMO, "PENDING").await;
+
+    let warmed = fulexo::cache::warm::warm(&app.state.database, &app.state.cache)
+        .await
+        .unwrap();
+    assert_eq!(warmed, 1);
+
+    let token = app.token(DEMO, Role::Viewer).await;
+    let before = app.statements();
+    app.data(&token, &operation("OrderStats"), json!({ "days": 30 }))
+        .await;
+    app.data(&token, COUNTS, json!({})).await;
+    app.data(
+        &token,
+        "{ topProducts(days: 7, first: 100) { quantity } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        app.statements(),
+        before,
+        "the dashboard was served from the warmed cache"
+    );
+
+    // A tenant with no recent order was not warmed.
+    let other = app.token(OTHER, Role::Viewer).await;
+    let before = app.statements();
+    app.data(&other, COUNTS, json!({})).await;
+    assert!(app.statements() > before);
 }

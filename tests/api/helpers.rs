@@ -496,6 +496,19 @@ impl RedisServer {
         panic!("redis-server did not start on port {}", self.port);
     }
 
+    /// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) the server: connections stay
+    /// open and commands get no answer, as with a Redis that hangs.
+    pub fn freeze(&self, frozen: bool) {
+        let pid = self
+            .child
+            .as_ref()
+            .and_then(tokio::process::Child::id)
+            .expect("running") as libc::pid_t;
+        let signal = if frozen { libc::SIGSTOP } else { libc::SIGCONT };
+        // SAFETY: signalling our own child process.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    }
+
     /// Kills the server: connections drop, nothing is saved.
     pub async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
