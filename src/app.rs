@@ -15,6 +15,8 @@ use crate::db::models::{Tenant, User};
 use crate::db::{Database, TenantId};
 use crate::graphql::{AppSchema, build_schema};
 use crate::metrics::Metrics;
+use crate::persisted::Documents;
+use crate::persisted::apq::ApqStore;
 
 #[derive(Clone)]
 pub struct AppState(Arc<AppInner>);
@@ -28,6 +30,7 @@ pub struct AppInner {
     pub demo_viewer: Option<Viewer>,
     pub cache: Cache,
     pub metrics: Metrics,
+    pub documents: Documents,
 }
 
 impl Deref for AppState {
@@ -52,10 +55,17 @@ impl AppState {
         };
         let cache = Cache::new(
             config.cache.clone(),
-            redis,
+            redis.clone(),
             &schema_version(&schema.sdl()),
             metrics.cache.clone(),
         );
+        let documents = Documents::new(
+            schema.clone(),
+            database.clone(),
+            config.persisted_queries,
+            ApqStore::new(redis, cache.keys().clone()),
+        );
+        documents.reload_if_changed().await?;
         Ok(Self(Arc::new(AppInner {
             config,
             database,
@@ -64,6 +74,7 @@ impl AppState {
             demo_viewer,
             cache,
             metrics,
+            documents,
         })))
     }
 }

@@ -40,6 +40,12 @@ enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Registered documents (trusted documents) of integrators and the
+    /// frontend.
+    Persisted {
+        #[command(subcommand)]
+        command: PersistedCommand,
+    },
     /// Prints a valid token for a tenant's user.
     Token {
         /// The tenant's slug.
@@ -54,6 +60,30 @@ enum Command {
         #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
         ttl: Duration,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum PersistedCommand {
+    /// Registers a manifest's documents (Apollo's persisted query manifest,
+    /// or Relay's id-to-document map): the client's documents become
+    /// exactly the manifest's. Importing the same manifest again changes
+    /// nothing.
+    Import {
+        /// The manifest (JSON).
+        file: std::path::PathBuf,
+        /// The client the manifest belongs to (default: its `clientName`).
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// Lists the clients, and with --documents their documents.
+    List {
+        #[arg(long)]
+        documents: bool,
+    },
+    /// Lets a client's documents run again.
+    Enable { client: String },
+    /// Stops all of a client's documents from running.
+    Revoke { client: String },
 }
 
 impl Cli {
@@ -89,6 +119,13 @@ impl Cli {
                 println!("{report}");
                 target.close().await
             }
+            Command::Persisted { command } => {
+                let target = DatabaseTarget::open(&config).await?;
+                migrations::run_pending(&target.url).await?;
+                let result = persisted_command(&target.url, command).await;
+                target.close().await?;
+                result
+            }
             Command::Token {
                 tenant,
                 role,
@@ -104,6 +141,82 @@ impl Cli {
             }
         }
     }
+}
+
+async fn persisted_command(
+    url: &secrecy::SecretString,
+    command: PersistedCommand,
+) -> anyhow::Result<()> {
+    use diesel_async::{AsyncConnection, AsyncPgConnection};
+    use fulexo::db::models::persisted_document::{PersistedClient, PersistedDocument};
+    use secrecy::ExposeSecret;
+
+    let connect = || async {
+        AsyncPgConnection::establish(url.expose_secret())
+            .await
+            .map_err(|error| anyhow::anyhow!("connecting to PostgreSQL: {error}"))
+    };
+    match command {
+        PersistedCommand::Import { file, client } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|error| anyhow::anyhow!("reading {}: {error}", file.display()))?;
+            let schema = fulexo::graphql::build_schema();
+            let (client, counts) =
+                fulexo::persisted::import(url, &schema, &text, client.as_deref()).await?;
+            println!(
+                "{client}: {} added, {} changed, {} unchanged, {} removed",
+                counts.added, counts.changed, counts.unchanged, counts.removed
+            );
+        }
+        PersistedCommand::List { documents } => {
+            let mut connection = connect().await?;
+            let clients = PersistedClient::all(&mut connection).await?;
+            let all = PersistedDocument::list(&mut connection, None).await?;
+            if clients.is_empty() {
+                println!(
+                    "no registered documents: import a manifest with `fulexo persisted import FILE`"
+                );
+            }
+            for client in clients {
+                let owned: Vec<_> = all
+                    .iter()
+                    .filter(|document| document.client_name == client.name)
+                    .collect();
+                let state = if client.enabled { "enabled" } else { "revoked" };
+                println!("{} ({state}): {} documents", client.name, owned.len());
+                if documents {
+                    for document in owned {
+                        println!(
+                            "  {}  sha256:{}  {}",
+                            document.id,
+                            document.sha256,
+                            document.operation_name.as_deref().unwrap_or("-")
+                        );
+                    }
+                }
+            }
+        }
+        PersistedCommand::Enable { client } => {
+            set_enabled(&mut connect().await?, &client, true).await?
+        }
+        PersistedCommand::Revoke { client } => {
+            set_enabled(&mut connect().await?, &client, false).await?
+        }
+    }
+    Ok(())
+}
+
+async fn set_enabled(
+    connection: &mut diesel_async::AsyncPgConnection,
+    client: &str,
+    enabled: bool,
+) -> anyhow::Result<()> {
+    use fulexo::db::models::persisted_document::PersistedClient;
+    if !PersistedClient::set_enabled(connection, client, enabled).await? {
+        anyhow::bail!("no client `{client}`: `fulexo persisted list` shows the registered ones");
+    }
+    println!("{client}: {}", if enabled { "enabled" } else { "revoked" });
+    Ok(())
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@
 //! | `CACHE_TTL` | `300s` | an entry's life in Redis, unless its resolver says otherwise |
 //! | `CACHE_KEY_PREFIX` | `fulexo` | first part of every Redis key and channel |
 //! | `CACHE_WARM_INTERVAL` | `15m` | how often the dashboard keys are recomputed (`0s`: never) |
+//! | `PERSISTED_QUERIES` | `allow_all` (`log_unknown` in production) | which free-form documents run: `allow_all`, `log_unknown`, `safelist`, `ids_only` |
+//! | `PERSISTED_RELOAD_INTERVAL` | `5s` | how often registered documents are checked for changes |
 //! | `REDIS_POOL_SIZE` | `4` | Redis connections |
 //! | `REDIS_TIMEOUT` | `25ms` | longest a Redis command may take before the cache answers without it |
 //!
@@ -33,6 +35,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use secrecy::SecretString;
+
+use crate::persisted::SafelistMode;
 
 /// Where the service listens unless `LISTEN_ADDR` says otherwise (contract).
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
@@ -88,6 +92,8 @@ pub struct Config {
     /// Tenant slug whose token `/graphiql` pre-fills; `None` pre-fills nothing.
     pub graphiql_demo_tenant: Option<String>,
     pub cache: CacheConfig,
+    pub persisted_queries: SafelistMode,
+    pub persisted_reload_interval: Duration,
 }
 
 /// The resolver cache: in process (L1) and, with `REDIS_URL`, in Redis (L2).
@@ -206,6 +212,24 @@ impl Config {
                 byte_size,
             )?,
             graphiql_demo_tenant,
+            persisted_queries: parse(
+                &var,
+                "PERSISTED_QUERIES",
+                match environment {
+                    Environment::Development => SafelistMode::AllowAll,
+                    Environment::Production => SafelistMode::LogUnknown,
+                },
+                |value| {
+                    SafelistMode::parse(value)
+                        .context("expected allow_all, log_unknown, safelist or ids_only")
+                },
+            )?,
+            persisted_reload_interval: parse(
+                &var,
+                "PERSISTED_RELOAD_INTERVAL",
+                Duration::from_secs(5),
+                duration,
+            )?,
             cache: CacheConfig {
                 enabled: parse(&var, "CACHE_ENABLED", true, boolean)?,
                 l1_capacity_bytes: parse(&var, "CACHE_L1_CAPACITY", DEFAULT_L1_CAPACITY, |v| {

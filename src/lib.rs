@@ -7,6 +7,7 @@
 //! - [`cache`]: resolver-level caching, in process and in Redis.
 //! - [`dashboard`]: the dashboard's figures, cached.
 //! - [`metrics`]: the Prometheus registry behind `/metrics`.
+//! - [`persisted`]: registered documents, APQ and the safelist.
 //! - [`http`]: the axum router, the GraphQL endpoint, health, GraphiQL.
 //! - [`app`]: the state shared by all requests.
 //! - [`server`], [`seed`], [`token`]: what the `fulexo` subcommands run.
@@ -22,6 +23,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod persisted;
 pub mod seed;
 pub mod server;
 pub mod token;

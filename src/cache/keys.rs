@@ -105,6 +105,12 @@ impl Keys {
         format!("{}:tagver:{tag}", self.tenant(tenant))
     }
 
+    /// An automatic persisted query's document, per tenant: a tenant never
+    /// learns from a hit which documents another tenant has sent.
+    pub fn apq(&self, tenant: TenantId, hash: &str) -> String {
+        format!("{}:apq:{hash}", self.tenant(tenant))
+    }
+
     /// The lock that lets one instance compute a missing entry.
     pub fn lock(entry: &str) -> String {
         format!("{entry}:lock")

@@ -256,6 +256,19 @@ impl Redis {
             .await
     }
 
+    /// Stores `value` under `key` for `ttl`.
+    pub async fn set(&self, key: &str, value: Bytes, ttl: Duration) -> bool {
+        let client = self.client();
+        let set = client.set::<(), _, _>(
+            key,
+            value,
+            Some(Expiration::PX(ttl.as_millis() as i64)),
+            None,
+            false,
+        );
+        self.run("set", set).await.is_some()
+    }
+
     /// Values of `keys`, in order (`None` for each missing one).
     pub async fn mget(&self, keys: Vec<String>) -> Option<Vec<Option<Bytes>>> {
         if keys.is_empty() {

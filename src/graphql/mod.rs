@@ -21,6 +21,8 @@ pub mod shipment;
 
 use async_graphql::{EmptySubscription, Schema};
 
+use crate::persisted::extension::RegisteredDocuments;
+
 pub use context::RequestCtx;
 pub use loaders::Loaders;
 pub use mutation::MutationRoot;
@@ -31,7 +33,9 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// The schema. It holds no per-request or per-tenant data: that comes
 /// with each request ([`RequestCtx`]).
 pub fn build_schema() -> AppSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish()
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .extension(RegisteredDocuments)
+        .finish()
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.

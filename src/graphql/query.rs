@@ -101,15 +101,21 @@ pub type AuditLogConnection = Connection<String, AuditLog>;
 pub type OrderConnection = Connection<String, Order>;
 pub type ShipmentConnection = Connection<String, Shipment>;
 
-#[Object]
+/// Reads of your tenant's data. Every answer depends on your token, so HTTP
+/// caches keep it for you alone (`Cache-Control: private`).
+#[Object(cache_control(private))]
 impl QueryRoot {
     /// The object with this global id, of any `Node` type; null when it does
     /// not exist in your tenant.
+    // Rows change with every write: revalidate (ETag) on each use.
+    #[graphql(cache_control(no_cache))]
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         node::load(ctx, &id).await
     }
 
     /// The order with this id; null when it does not exist in your tenant.
+    // Rows change with every write: revalidate (ETag) on each use.
+    #[graphql(cache_control(no_cache))]
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
         let id = GlobalId::decode_as(&id, NodeKind::Order).map_err(gql)?;
         order::load(ctx, id).await
@@ -117,6 +123,8 @@ impl QueryRoot {
 
     /// Your tenant's orders, newest `createdAt` first unless `orderBy` says
     /// otherwise. Cursors stay valid while orders are added.
+    // Rows change with every write: revalidate (ETag) on each use.
+    #[graphql(cache_control(no_cache))]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -171,6 +179,8 @@ impl QueryRoot {
     }
 
     /// Your tenant's shipments, newest `createdAt` first (ties by id).
+    // Rows change with every write: revalidate (ETag) on each use.
+    #[graphql(cache_control(no_cache))]
     async fn shipments(
         &self,
         ctx: &Context<'_>,
@@ -220,6 +230,8 @@ impl QueryRoot {
 
     /// Your tenant's audit feed, newest first: every write, who made it and
     /// what it changed. `ADMIN` only.
+    // Rows change with every write: revalidate (ETag) on each use.
+    #[graphql(cache_control(no_cache))]
     async fn audit_logs(
         &self,
         ctx: &Context<'_>,
@@ -270,6 +282,8 @@ impl QueryRoot {
 
     /// The dashboard: one row per UTC day for today and the `days - 1` days
     /// before it, newest first, counting orders by the day of `confirmedAt`.
+    // Dashboard figures: a minute old is fine.
+    #[graphql(cache_control(max_age = 60))]
     async fn order_stats(
         &self,
         ctx: &Context<'_>,
@@ -288,6 +302,8 @@ impl QueryRoot {
     }
 
     /// How many of your orders are in each status (every status listed).
+    // Dashboard figures: a minute old is fine.
+    #[graphql(cache_control(max_age = 60))]
     async fn order_status_counts(
         &self,
         ctx: &Context<'_>,
@@ -304,6 +320,8 @@ impl QueryRoot {
 
     /// The products on the most order items of the last `days` days, most
     /// first (products not in your catalogue are not ranked).
+    // Dashboard figures: a minute old is fine.
+    #[graphql(cache_control(max_age = 60))]
     async fn top_products(
         &self,
         ctx: &Context<'_>,

@@ -1,76 +1,33 @@
 //! `GET` and `POST /graphql`, following GraphQL over HTTP: read top to
 //! bottom, a request is negotiated (`Accept`), authenticated, parsed into
-//! one operation or a batch, checked (GET runs queries only), given its own
-//! context and loaders, executed, passed through the error filter, and
-//! answered with the status the media type calls for.
+//! one operation or a batch (`params`), its document resolved (text,
+//! registered document or persisted query: `persisted`), checked (GET runs
+//! queries only), given its own context and loaders, executed, passed
+//! through the error filter, and answered with the status the media type
+//! calls for and, for GET, HTTP caching headers (`http_cache`).
 //!
 //! async-graphql-axum's stock extractor is not used: it answers 400 for
 //! every malformed request whatever the `Accept`, does not refuse
 //! mutations over GET, and cannot omit `data` on request errors.
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{ServerError, Variables};
-use axum::body::{Body, Bytes};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{CacheControl, ServerError, Variables};
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use http::header::{ALLOW, CONTENT_TYPE};
-use http::{HeaderMap, HeaderValue, StatusCode};
-use serde_json::{Map, Value, json};
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, ErrorCode};
 use crate::graphql::{Loaders, RequestCtx};
 use crate::http::auth::bearer_viewer;
+use crate::http::http_cache;
 use crate::http::media::{self, ResponseMedia};
-
-/// One operation's parameters, as sent.
-struct GraphQLParams {
-    query: String,
-    operation_name: Option<String>,
-    variables: Option<Map<String, Value>>,
-    extensions: Option<Map<String, Value>>,
-}
-
-/// A refusal before execution, in the response's media type.
-struct Refusal {
-    status: StatusCode,
-    code: ErrorCode,
-    message: String,
-    allow: Option<&'static str>,
-}
-
-impl Refusal {
-    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            allow: None,
-        }
-    }
-
-    fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, message)
-    }
-
-    fn from_app(error: &AppError) -> Self {
-        Self::new(error.status(), error.code(), error.to_string())
-    }
-
-    fn into_response(self, media: ResponseMedia) -> Response {
-        let body = json!({
-            "errors": [{ "message": self.message, "extensions": { "code": self.code.as_str() } }]
-        });
-        let mut response = json_response(media, self.status, &body);
-        if let Some(allow) = self.allow {
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static(allow));
-        }
-        response
-    }
-}
+use crate::http::params::{self, Batch, GraphQLParams, Refusal};
+use crate::persisted::{self, Document};
 
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let Some(media) = ResponseMedia::negotiate(&headers) else {
@@ -78,7 +35,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
     };
     let viewer = match bearer_viewer(&state, &headers) {
         Ok(viewer) => viewer,
-        Err(error) => return Refusal::from_app(&error).into_response(media),
+        Err(error) => return refusal_from_app(&error).into_response(media),
     };
     if !media::is_json_body(&headers) {
         return Refusal::new(
@@ -102,8 +59,10 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
             .into_response(media);
         }
     };
-    match parse_post_body(&body) {
-        Ok(Batch::Single(params)) => execute_single(&state, viewer, media, params).await,
+    match params::parse_post_body(&body) {
+        Ok(Batch::Single(params)) => {
+            execute_single(&state, viewer, media, Method::POST, &headers, *params).await
+        }
         Ok(Batch::Many(batch)) => execute_batch(&state, viewer, media, batch).await,
         Err(refusal) => refusal.into_response(media),
     }
@@ -119,122 +78,60 @@ pub async fn get(
     };
     let viewer = match bearer_viewer(&state, &headers) {
         Ok(viewer) => viewer,
-        Err(error) => return Refusal::from_app(&error).into_response(media),
+        Err(error) => return refusal_from_app(&error).into_response(media),
     };
-    let params = match parse_get_query(query.as_deref().unwrap_or("")) {
-        Ok(params) => params,
-        Err(refusal) => return refusal.into_response(media),
-    };
-    if let Some(operation) = selected_operation_type(&params)
-        && operation != OperationType::Query
-    {
-        return Refusal {
-            status: StatusCode::METHOD_NOT_ALLOWED,
-            code: ErrorCode::BadUserInput,
-            message: "GET runs queries only: send mutations with POST".into(),
-            allow: Some("POST"),
+    match params::parse_get_query(query.as_deref().unwrap_or("")) {
+        Ok(params) => execute_single(&state, viewer, media, Method::GET, &headers, params).await,
+        Err(refusal) => refusal.into_response(media),
+    }
+}
+
+impl Refusal {
+    fn into_response(self, media: ResponseMedia) -> Response {
+        let body = json!({
+            "errors": [{ "message": self.message, "extensions": { "code": self.code.as_str() } }]
+        });
+        let mut response = json_response(media, self.status, &body);
+        if let Some(allow) = self.allow {
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static(allow));
         }
-        .into_response(media);
+        response
     }
-    execute_single(&state, viewer, media, params).await
 }
 
-enum Batch {
-    Single(GraphQLParams),
-    Many(Vec<GraphQLParams>),
+fn refusal_from_app(error: &AppError) -> Refusal {
+    Refusal::new(error.status(), error.code(), error.to_string())
 }
 
-fn parse_post_body(body: &Bytes) -> Result<Batch, Refusal> {
-    let value: Value = serde_json::from_slice(body).map_err(|error| {
-        Refusal::bad_request(format!("the request body is not valid JSON: {error}"))
-    })?;
-    match value {
-        Value::Object(object) => Ok(Batch::Single(params_from_object(object)?)),
-        Value::Array(items) if items.is_empty() => {
-            Err(Refusal::bad_request("an empty batch has nothing to run"))
+/// Why a document cannot run, as HTTP. A hash-only APQ miss is a 200, as
+/// Apollo's clients expect before they send the text.
+fn document_refusal(refusal: persisted::Refusal) -> Refusal {
+    match refusal {
+        persisted::Refusal::NotFound { apq: true } => Refusal::new(
+            StatusCode::OK,
+            ErrorCode::PersistedQueryNotFound,
+            "PersistedQueryNotFound",
+        ),
+        persisted::Refusal::NotFound { apq: false } => Refusal::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::PersistedQueryNotFound,
+            "no registered document has this id: check the id, or register the document with its client's manifest",
+        ),
+        persisted::Refusal::BadRequest(message) => Refusal::bad_request(message),
+        persisted::Refusal::NotAllowed(message) => {
+            Refusal::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
         }
-        Value::Array(items) => items
-            .into_iter()
-            .map(|item| match item {
-                Value::Object(object) => params_from_object(object),
-                _ => Err(Refusal::bad_request(
-                    "each operation of a batch must be a JSON object",
-                )),
-            })
-            .collect::<Result<_, _>>()
-            .map(Batch::Many),
-        _ => Err(Refusal::bad_request(
-            "the request body must be a JSON object, or an array of them for a batch",
-        )),
     }
 }
 
-fn params_from_object(mut object: Map<String, Value>) -> Result<GraphQLParams, Refusal> {
-    let query = match object.remove("query") {
-        Some(Value::String(query)) => query,
-        None | Some(Value::Null) => {
-            return Err(Refusal::bad_request("the request has no `query`"));
-        }
-        Some(_) => return Err(Refusal::bad_request("`query` must be a string")),
-    };
-    let operation_name = match object.remove("operationName") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(name)) => Some(name),
-        Some(_) => return Err(Refusal::bad_request("`operationName` must be a string")),
-    };
-    Ok(GraphQLParams {
-        query,
-        operation_name,
-        variables: optional_map(object.remove("variables"), "variables")?,
-        extensions: optional_map(object.remove("extensions"), "extensions")?,
-    })
-}
-
-fn optional_map(value: Option<Value>, name: &str) -> Result<Option<Map<String, Value>>, Refusal> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(map)) => Ok(Some(map)),
-        Some(_) => Err(Refusal::bad_request(format!(
-            "`{name}` must be a JSON object"
-        ))),
-    }
-}
-
-fn parse_get_query(query: &str) -> Result<GraphQLParams, Refusal> {
-    let mut object = Map::new();
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        let value = match key.as_ref() {
-            "query" | "operationName" => Value::String(value.into_owned()),
-            "variables" | "extensions" => serde_json::from_str(&value)
-                .map_err(|_| Refusal::bad_request(format!("`{key}` must be URL-encoded JSON")))?,
-            _ => continue,
-        };
-        object.insert(key.into_owned(), value);
-    }
-    params_from_object(object)
-}
-
-/// The type of the operation a request would run, when its document parses
-/// and names one (otherwise execution reports the problem).
-fn selected_operation_type(params: &GraphQLParams) -> Option<OperationType> {
-    let document = async_graphql::parser::parse_query(&params.query).ok()?;
-    match (&document.operations, &params.operation_name) {
-        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations
-            .iter()
-            .find(|(operation_name, _)| operation_name.as_str() == name)
-            .map(|(_, operation)| operation.node.ty),
-        // A single named operation needs no name to be selected.
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
-            .values()
-            .next()
-            .map(|operation| operation.node.ty),
-        (DocumentOperations::Multiple(_), None) => None,
-    }
-}
-
-fn to_request(params: GraphQLParams, context: RequestCtx) -> async_graphql::Request {
-    let mut request = async_graphql::Request::new(params.query);
+fn to_request(
+    document: Document,
+    params: GraphQLParams,
+    context: RequestCtx,
+) -> async_graphql::Request {
+    let mut request = document.into_request();
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -269,16 +166,51 @@ async fn execute_single(
     state: &AppState,
     viewer: Viewer,
     media: ResponseMedia,
-    params: GraphQLParams,
+    method: Method,
+    headers: &HeaderMap,
+    mut params: GraphQLParams,
 ) -> Response {
-    let request = to_request(params, request_context(state, viewer));
-    let (body, request_error) = render(state.schema.execute(request).await);
-    let status = if request_error && media == ResponseMedia::GraphQLResponseJson {
+    let document_request = std::mem::take(&mut params.document);
+    let document = match state
+        .documents
+        .resolve(viewer.tenant, document_request)
+        .await
+    {
+        Ok(document) => document,
+        Err(refusal) => return no_store(document_refusal(refusal).into_response(media)),
+    };
+    if method == Method::GET
+        && let Some(operation) = document.operation_type(params.operation_name.as_deref())
+        && operation != OperationType::Query
+    {
+        return Refusal {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: ErrorCode::BadUserInput,
+            message: "GET runs queries only: send mutations with POST".into(),
+            allow: Some("POST"),
+        }
+        .into_response(media);
+    }
+
+    let request = to_request(document, params, request_context(state, viewer));
+    let (body, outcome) = render(state.schema.execute(request).await);
+    let status = if outcome.request_error && media == ResponseMedia::GraphQLResponseJson {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    json_response(media, status, &body)
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    if method != Method::GET || outcome.has_errors {
+        return no_store(bytes_response(media, status, bytes));
+    }
+    let etag = http_cache::etag(&viewer, &bytes);
+    let mut response = if http_cache::not_modified(headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        bytes_response(media, status, bytes)
+    };
+    http_cache::set_cacheable(response.headers_mut(), etag, &outcome.cache_control);
+    response
 }
 
 async fn execute_batch(
@@ -290,11 +222,26 @@ async fn execute_batch(
     // In order, one after another: a later operation sees an earlier one's
     // writes, as if the client had sent them one by one.
     let mut responses = Vec::with_capacity(batch.len());
-    for params in batch {
-        let request = to_request(params, request_context(state, viewer));
-        responses.push(render(state.schema.execute(request).await).0);
+    for mut params in batch {
+        let document_request = std::mem::take(&mut params.document);
+        let answer = match state
+            .documents
+            .resolve(viewer.tenant, document_request)
+            .await
+        {
+            Ok(document) => {
+                let request = to_request(document, params, request_context(state, viewer));
+                serde_json::to_value(render(state.schema.execute(request).await).0)
+                    .unwrap_or_default()
+            }
+            Err(refusal) => {
+                let refusal = document_refusal(refusal);
+                json!({ "errors": [{ "message": refusal.message, "extensions": { "code": refusal.code.as_str() } }] })
+            }
+        };
+        responses.push(answer);
     }
-    json_response(media, StatusCode::OK, &responses)
+    no_store(json_response(media, StatusCode::OK, &responses))
 }
 
 /// A response body as the spec shapes it: no `data` entry at all for a
@@ -309,12 +256,24 @@ struct ResponseBody {
     extensions: std::collections::BTreeMap<String, async_graphql::Value>,
 }
 
-/// The response after the error filter, and whether it is a request error
-/// (400 under `application/graphql-response+json`).
-fn render(response: async_graphql::Response) -> (ResponseBody, bool) {
+/// What the handler needs to know about an executed response.
+struct Outcome {
+    /// Nothing executed (400 under `application/graphql-response+json`).
+    request_error: bool,
+    has_errors: bool,
+    cache_control: CacheControl,
+}
+
+/// The response after the error filter.
+fn render(response: async_graphql::Response) -> (ResponseBody, Outcome) {
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|error| error.path.is_empty());
+    let outcome = Outcome {
+        request_error,
+        has_errors: !response.errors.is_empty(),
+        cache_control: response.cache_control,
+    };
     let mut errors = response.errors;
     for error in &mut errors {
         filter_error(error);
@@ -324,7 +283,7 @@ fn render(response: async_graphql::Response) -> (ResponseBody, bool) {
         errors,
         extensions: response.extensions,
     };
-    (body, request_error)
+    (body, outcome)
 }
 
 /// The last pass over errors: every error leaves with a contract code, and
@@ -357,13 +316,23 @@ fn set_code(error: &mut ServerError, code: ErrorCode) {
         .set("code", code.as_str());
 }
 
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, http_cache::NO_STORE);
+    response
+}
+
+fn bytes_response(media: ResponseMedia, status: StatusCode, bytes: Vec<u8>) -> Response {
+    (status, [(CONTENT_TYPE, media.content_type())], bytes).into_response()
+}
+
 fn json_response(
     media: ResponseMedia,
     status: StatusCode,
     body: &impl serde::Serialize,
 ) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    (status, [(CONTENT_TYPE, media.content_type())], bytes).into_response()
+    bytes_response(media, status, serde_json::to_vec(body).unwrap_or_default())
 }
 
 fn not_acceptable() -> Response {
@@ -379,48 +348,6 @@ fn not_acceptable() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn params(query: &str, operation_name: Option<&str>) -> GraphQLParams {
-        GraphQLParams {
-            query: query.into(),
-            operation_name: operation_name.map(Into::into),
-            variables: None,
-            extensions: None,
-        }
-    }
-
-    #[test]
-    fn the_operation_name_picks_the_operation_over_get() {
-        let document = "query A { __typename } mutation B { __typename }";
-        assert_eq!(
-            selected_operation_type(&params(document, Some("A"))),
-            Some(OperationType::Query)
-        );
-        assert_eq!(
-            selected_operation_type(&params(document, Some("B"))),
-            Some(OperationType::Mutation)
-        );
-        assert_eq!(
-            selected_operation_type(&params("mutation { x }", None)),
-            Some(OperationType::Mutation)
-        );
-    }
-
-    #[test]
-    fn parameters_of_the_wrong_type_are_refused() {
-        for body in [
-            r#"{"query": 1}"#,
-            r#"{"query": "{a}", "variables": "x"}"#,
-            r#"{"query": "{a}", "operationName": 3}"#,
-            r#"{}"#,
-            r#"[]"#,
-            r#""text""#,
-            r#"{"query": "#,
-        ] {
-            assert!(parse_post_body(&Bytes::from(body)).is_err(), "{body}");
-        }
-        assert!(parse_post_body(&Bytes::from(r#"[{"query": "{a}"}, {"query": "{b}"}]"#)).is_ok());
-    }
 
     #[test]
     fn an_uncoded_error_from_a_raw_library_error_is_masked() {
@@ -448,8 +375,21 @@ mod tests {
     }
 
     #[test]
-    fn get_variables_must_be_json() {
-        assert!(parse_get_query("query=%7Ba%7D&variables=%7B%22x%22%3A1%7D").is_ok());
-        assert!(parse_get_query("query=%7Ba%7D&variables=nope").is_err());
+    fn the_operation_name_picks_the_operation_over_get() {
+        let document = |text: &str| Document::Text(text.into());
+        let both = document("query A { __typename } mutation B { __typename }");
+        assert_eq!(both.operation_type(Some("A")), Some(OperationType::Query));
+        assert_eq!(
+            both.operation_type(Some("B")),
+            Some(OperationType::Mutation)
+        );
+        assert_eq!(
+            document("mutation { x }").operation_type(None),
+            Some(OperationType::Mutation)
+        );
+        assert_eq!(
+            document("mutation Named { x }").operation_type(None),
+            Some(OperationType::Mutation)
+        );
     }
 }

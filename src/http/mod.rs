@@ -5,8 +5,10 @@ pub mod auth;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod http_cache;
 pub mod media;
 pub mod metrics;
+pub mod params;
 
 use axum::Router;
 use axum::routing::get;

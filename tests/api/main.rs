@@ -13,6 +13,7 @@ mod http;
 mod indexes;
 mod mutations;
 mod pagination;
+mod persisted;
 mod pool;
 mod schema;
 mod seed;

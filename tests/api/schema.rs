@@ -101,7 +101,8 @@ async fn migrations_create_the_contracts_tables_and_enums() {
                          ELSE data_type END ||
                     CASE WHEN is_nullable = 'YES' THEN ' null' ELSE '' END
              FROM information_schema.columns
-             WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'
+             WHERE table_schema = 'public'
+               AND table_name IN ('tenants', 'users', 'products', 'orders', 'order_items', 'shipments', 'invoices', 'audit_logs')
              ORDER BY table_name, ordinal_position",
             &[],
         )

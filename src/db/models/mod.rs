@@ -8,6 +8,7 @@ pub mod invoice;
 pub mod order;
 pub mod order_item;
 pub mod order_stats;
+pub mod persisted_document;
 pub mod product;
 pub mod shipment;
 pub mod tenant;

@@ -1,0 +1,1 @@
+DROP TABLE persisted_registry, persisted_documents, persisted_clients;
