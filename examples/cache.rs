@@ -6,6 +6,9 @@
 //! `cargo run --release --example cache` (Redis at `BENCH_REDIS_URL`,
 //! default `redis://127.0.0.1:6379`).
 
+// async-graphql's resolver futures nest deeper than the default limit.
+#![recursion_limit = "256"]
+
 #[path = "support/mod.rs"]
 mod support;
 

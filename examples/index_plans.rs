@@ -6,6 +6,9 @@
 //! `DATABASE_URL=postgres://postgres@127.0.0.1/fulexo_1m cargo run --release --example index_plans`
 //! (seed it first: `fulexo seed --tenants 10 --orders 100000`).
 
+// async-graphql's resolver futures nest deeper than the default limit.
+#![recursion_limit = "256"]
+
 use chrono::{Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fulexo::db::explain::{Explain, indexes_in};

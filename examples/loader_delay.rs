@@ -9,6 +9,9 @@
 //!
 //! `cargo run --release --example loader_delay`
 
+// async-graphql's resolver futures nest deeper than the default limit.
+#![recursion_limit = "256"]
+
 #[path = "support/mod.rs"]
 mod support;
 

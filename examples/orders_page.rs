@@ -4,6 +4,9 @@
 //! `cargo run --release --example orders_page` (settings: `BENCH_CLIENTS`,
 //! `BENCH_SECONDS`, `BENCH_DATABASE_URL`).
 
+// async-graphql's resolver futures nest deeper than the default limit.
+#![recursion_limit = "256"]
+
 #[path = "support/mod.rs"]
 mod support;
 

@@ -13,7 +13,7 @@ use crate::cache::redis::Redis;
 use crate::config::Config;
 use crate::db::models::{Tenant, User};
 use crate::db::{Database, TenantId};
-use crate::graphql::{AppSchema, build_schema};
+use crate::graphql::{AppSchema, build_schema, build_trusted_schema, build_validation_schema};
 use crate::metrics::Metrics;
 use crate::persisted::Documents;
 use crate::persisted::apq::ApqStore;
@@ -24,7 +24,10 @@ pub struct AppState(Arc<AppInner>);
 pub struct AppInner {
     pub config: Config,
     pub database: Database,
+    /// Runs free-form documents.
     pub schema: AppSchema,
+    /// Runs registered documents (validated when registered).
+    pub trusted_schema: AppSchema,
     pub jwt: JwtKeys,
     /// Whose token `/graphiql` pre-fills; `None` when there is no demo tenant.
     pub demo_viewer: Option<Viewer>,
@@ -60,7 +63,7 @@ impl AppState {
             metrics.cache.clone(),
         );
         let documents = Documents::new(
-            schema.clone(),
+            build_validation_schema(),
             database.clone(),
             config.persisted_queries,
             ApqStore::new(redis, cache.keys().clone()),
@@ -70,12 +73,24 @@ impl AppState {
             config,
             database,
             schema,
+            trusted_schema: build_trusted_schema(),
             jwt,
             demo_viewer,
             cache,
             metrics,
             documents,
         })))
+    }
+}
+
+impl AppInner {
+    /// The schema that runs `document`.
+    pub fn schema_for(&self, document: &crate::persisted::Document) -> &AppSchema {
+        if document.is_registered() {
+            &self.trusted_schema
+        } else {
+            &self.schema
+        }
     }
 }
 

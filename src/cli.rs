@@ -160,9 +160,7 @@ async fn persisted_command(
         PersistedCommand::Import { file, client } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|error| anyhow::anyhow!("reading {}: {error}", file.display()))?;
-            let schema = fulexo::graphql::build_schema();
-            let (client, counts) =
-                fulexo::persisted::import(url, &schema, &text, client.as_deref()).await?;
+            let (client, counts) = fulexo::persisted::import(url, &text, client.as_deref()).await?;
             println!(
                 "{client}: {} added, {} changed, {} unchanged, {} removed",
                 counts.added, counts.changed, counts.unchanged, counts.removed

@@ -164,8 +164,16 @@ pub async fn load(
     clients: usize,
     duration: Duration,
 ) -> LoadReport {
+    // BENCH_ENCODING: what the clients accept (`br`, as browsers do,
+    // `gzip`, or `identity`).
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT_ENCODING,
+        env_or("BENCH_ENCODING", "br").parse().unwrap(),
+    );
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
+        .default_headers(headers)
         .build()
         .unwrap();
     let url = format!("{address}/graphql");

@@ -19,9 +19,9 @@ pub mod query;
 pub mod scalars;
 pub mod shipment;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema, ValidationMode};
 
-use crate::persisted::extension::RegisteredDocuments;
+use crate::persisted::extension::ValidateOnly;
 
 pub use context::RequestCtx;
 pub use loaders::Loaders;
@@ -33,8 +33,24 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// The schema. It holds no per-request or per-tenant data: that comes
 /// with each request ([`RequestCtx`]).
 pub fn build_schema() -> AppSchema {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish()
+}
+
+/// The schema that runs registered documents: the same types, but only
+/// the checks that depend on the request (fragment cycles, cache hints,
+/// cost and depth) run, as the spec's validation rules already passed when
+/// the document was registered.
+pub fn build_trusted_schema() -> AppSchema {
     Schema::build(QueryRoot, MutationRoot, EmptySubscription)
-        .extension(RegisteredDocuments)
+        .validation_mode(ValidationMode::Fast)
+        .finish()
+}
+
+/// The schema that validates documents to register them, without running
+/// them.
+pub fn build_validation_schema() -> AppSchema {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .extension(ValidateOnly)
         .finish()
 }
 

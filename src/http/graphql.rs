@@ -192,8 +192,9 @@ async fn execute_single(
         .into_response(media);
     }
 
+    let schema = state.schema_for(&document);
     let request = to_request(document, params, request_context(state, viewer));
-    let (body, outcome) = render(state.schema.execute(request).await);
+    let (body, outcome) = render(schema.execute(request).await);
     let status = if outcome.request_error && media == ResponseMedia::GraphQLResponseJson {
         StatusCode::BAD_REQUEST
     } else {
@@ -230,9 +231,9 @@ async fn execute_batch(
             .await
         {
             Ok(document) => {
+                let schema = state.schema_for(&document);
                 let request = to_request(document, params, request_context(state, viewer));
-                serde_json::to_value(render(state.schema.execute(request).await).0)
-                    .unwrap_or_default()
+                serde_json::to_value(render(schema.execute(request).await).0).unwrap_or_default()
             }
             Err(refusal) => {
                 let refusal = document_refusal(refusal);

@@ -24,8 +24,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use async_graphql::Request;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
-use async_graphql::{CacheControl, Request};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -33,7 +33,6 @@ use crate::db::models::persisted_document::{self, ImportCounts, PersistedDocumen
 use crate::db::{Database, TenantId};
 use crate::graphql::AppSchema;
 use apq::ApqStore;
-use extension::{PreValidated, ValidateOnly};
 
 /// Which free-form documents run (`PERSISTED_QUERIES`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +70,6 @@ pub struct Prepared {
     pub client: String,
     pub body: Arc<str>,
     document: ExecutableDocument,
-    cache_control: CacheControl,
 }
 
 impl Prepared {
@@ -106,19 +104,22 @@ pub enum Document {
 }
 
 impl Document {
-    /// The request for the schema: a registered document comes parsed and
-    /// marked as validated.
+    /// The request for the schema: a registered document comes parsed (and
+    /// runs on the trusted schema, which skips the spec's rules).
     pub fn into_request(self) -> Request {
         match self {
             Self::Text(text) => Request::new(text.as_ref()),
             Self::Registered(prepared) => {
-                let mut request = Request::new(prepared.body.as_ref()).data(PreValidated {
-                    cache_control: prepared.cache_control,
-                });
+                let mut request = Request::new(prepared.body.as_ref());
                 request.set_parsed_query(prepared.document.clone());
                 request
             }
         }
+    }
+
+    /// Whether this document was validated when it was registered.
+    pub fn is_registered(&self) -> bool {
+        matches!(self, Self::Registered(_))
     }
 
     pub fn operation_type(&self, name: Option<&str>) -> Option<OperationType> {
@@ -221,7 +222,7 @@ impl Documents {
             ..Registry::default()
         };
         for document in documents {
-            let (parsed, cache_control) = match prepare(&self.0.schema, &document.body).await {
+            let parsed = match prepare(&self.0.schema, &document.body).await {
                 Ok(prepared) => prepared,
                 Err(errors) => {
                     tracing::error!(client = %document.client_name, id = %document.id, ?errors,
@@ -234,7 +235,6 @@ impl Documents {
                 client: document.client_name.clone(),
                 body: document.body.into(),
                 document: parsed,
-                cache_control,
             });
             registry
                 .by_id
@@ -412,15 +412,15 @@ impl Documents {
     }
 }
 
-/// Parses and validates `body` against the schema, without running it.
+/// Parses and validates `body` with `validation_schema` (see
+/// `graphql::build_validation_schema`), without running it.
 pub async fn prepare(
-    schema: &AppSchema,
+    validation_schema: &AppSchema,
     body: &str,
-) -> Result<(ExecutableDocument, CacheControl), Vec<String>> {
+) -> Result<ExecutableDocument, Vec<String>> {
     let document =
         async_graphql::parser::parse_query(body).map_err(|error| vec![error.to_string()])?;
-    let slot = ValidateOnly::default();
-    let response = schema.execute(Request::new(body).data(slot.clone())).await;
+    let response = validation_schema.execute(Request::new(body)).await;
     if !response.errors.is_empty() {
         return Err(response
             .errors
@@ -428,12 +428,7 @@ pub async fn prepare(
             .map(|error| error.message)
             .collect());
     }
-    let cache_control = slot
-        .0
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .unwrap_or_default();
-    Ok((document, cache_control))
+    Ok(document)
 }
 
 /// `fulexo persisted import`: validates every document of the manifest
@@ -441,10 +436,10 @@ pub async fn prepare(
 /// documents exactly the manifest's.
 pub async fn import(
     database_url: &SecretString,
-    schema: &AppSchema,
     manifest_text: &str,
     client: Option<&str>,
 ) -> anyhow::Result<(String, ImportCounts)> {
+    let schema = &crate::graphql::build_validation_schema();
     let manifest = manifest::parse(manifest_text)?;
     let client = client
         .map(str::to_owned)
@@ -454,7 +449,7 @@ pub async fn import(
     let mut invalid = Vec::new();
     for document in manifest.documents {
         match prepare(schema, &document.body).await {
-            Ok((parsed, _)) => {
+            Ok(parsed) => {
                 let operation_name = document
                     .name
                     .clone()

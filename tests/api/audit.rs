@@ -2,35 +2,14 @@
 //! audits (the spec's reference checks), run with Node.js against the real
 //! service. Every MUST passes, and so does every SHOULD.
 
-use std::path::Path;
-use std::process::Command;
-
 use fulexo::auth::Role;
 use serde_json::Value;
 
 use crate::helpers::{DEMO, TestApp};
 
-const AUDIT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/http_audit");
-
-/// Installs the audit's npm packages (pinned by package-lock.json) once.
-fn install_audit() {
-    if Path::new(AUDIT_DIR)
-        .join("node_modules/graphql-http")
-        .exists()
-    {
-        return;
-    }
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(AUDIT_DIR)
-        .status()
-        .expect("running npm (install Node.js and npm to run this test)");
-    assert!(status.success(), "npm ci failed in {AUDIT_DIR}");
-}
-
 #[tokio::test]
 async fn every_graphql_over_http_audit_passes() {
-    install_audit();
+    let node_dir = crate::helpers::node_clients();
     let app = TestApp::spawn().await;
     let token = app.token(DEMO, Role::Admin).await;
     let url = app.url("/graphql");
@@ -39,7 +18,7 @@ async fn every_graphql_over_http_audit_passes() {
         .arg("audit.mjs")
         .arg(&url)
         .arg(&token)
-        .current_dir(AUDIT_DIR)
+        .current_dir(node_dir)
         .output()
         .await
         .expect("running node");

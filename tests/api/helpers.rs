@@ -516,3 +516,27 @@ impl RedisServer {
         }
     }
 }
+
+/// The Node.js clients of `tests/http_audit` (graphql-http's audits, Apollo
+/// Client), their npm packages installed once (pinned by
+/// package-lock.json); returns their folder.
+pub fn node_clients() -> &'static str {
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/http_audit");
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let installed = ["graphql-http", "@apollo/client"].iter().all(|package| {
+        std::path::Path::new(DIR)
+            .join("node_modules")
+            .join(package)
+            .exists()
+    });
+    if !installed {
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(DIR)
+            .status()
+            .expect("running npm (install Node.js and npm to run these tests)");
+        assert!(status.success(), "npm ci failed in {DIR}");
+    }
+    DIR
+}

@@ -72,7 +72,7 @@ async fn import(
     client: Option<&str>,
 ) -> fulexo::db::models::persisted_document::ImportCounts {
     let url: &SecretString = app.state.config.database_url.as_ref().unwrap();
-    fulexo::persisted::import(url, &app.state.schema, manifest, client)
+    fulexo::persisted::import(url, manifest, client)
         .await
         .unwrap()
         .1
@@ -268,14 +268,12 @@ async fn an_invalid_manifest_imports_nothing() {
     let manifest =
         json!({ "a": "query A { __typename }", "b": "query B { noSuchField }" }).to_string();
     let url: &SecretString = app.state.config.database_url.as_ref().unwrap();
-    let error = fulexo::persisted::import(url, &app.state.schema, &manifest, Some("bad"))
+    let error = fulexo::persisted::import(url, &manifest, Some("bad"))
         .await
         .unwrap_err();
     assert!(format!("{error:#}").contains("b:"), "{error:#}");
     assert_eq!(app.count("persisted_documents").await, 0);
-    let unnamed =
-        fulexo::persisted::import(url, &app.state.schema, "{\"a\": \"{ __typename }\"}", None)
-            .await;
+    let unnamed = fulexo::persisted::import(url, "{\"a\": \"{ __typename }\"}", None).await;
     assert!(format!("{:#}", unnamed.unwrap_err()).contains("--client"));
 }
 
@@ -452,4 +450,73 @@ async fn dashboard_answers_may_be_cached_a_minute() {
     )
     .await;
     assert_eq!(response.headers()[CACHE_CONTROL], "no-cache, private");
+}
+
+/// Apollo Client's own persisted query link, unchanged, over POST and GET:
+/// its first request is the hash alone (a miss), its second the hash with
+/// the text; a later query sends the hash alone and is a hit.
+#[tokio::test]
+async fn apollo_clients_persisted_query_link_works_unchanged() {
+    let node_dir = crate::helpers::node_clients();
+    let app = TestApp::spawn().await;
+    // Persisted queries are per tenant: each run starts cold with its own.
+    for (method, slug) in [("post", DEMO), ("get", OTHER)] {
+        let token = app.token(slug, Role::Viewer).await;
+        let expected = app
+            .data(
+                &token,
+                "query ApolloOrders($first: Int!) { orders(first: $first) { edges { node { id status } } } }",
+                json!({ "first": 2 }),
+            )
+            .await;
+        let output = tokio::process::Command::new("node")
+            .args(["apollo_apq.mjs", &app.url("/graphql"), &token, method])
+            .current_dir(node_dir)
+            .output()
+            .await
+            .expect("running node");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let lines: Vec<Value> = String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let (exchanges, results) = lines.split_at(lines.len() - 1);
+        let sent: Vec<(bool, bool)> = exchanges
+            .iter()
+            .map(|exchange| {
+                (
+                    exchange["sentQuery"] == json!(true),
+                    exchange["body"]
+                        .as_str()
+                        .unwrap()
+                        .contains("PersistedQueryNotFound"),
+                )
+            })
+            .collect();
+        // miss (hash alone), text sent, hit (hash alone)
+        assert_eq!(
+            sent,
+            [(false, true), (true, false), (false, false)],
+            "{method}: {exchanges:?}"
+        );
+        if method == "get" {
+            assert_eq!(exchanges[0]["method"], json!("GET"));
+        }
+        // Apollo adds __typename to selections; compare what was asked.
+        let ids = |data: &Value| -> Vec<Value> {
+            data["orders"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|edge| edge["node"]["id"].clone())
+                .collect()
+        };
+        assert_eq!(ids(&results[0]["first"]), ids(&expected));
+        assert_eq!(ids(&results[0]["second"]), ids(&expected));
+    }
 }
