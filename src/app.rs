@@ -13,7 +13,9 @@ use crate::cache::redis::Redis;
 use crate::config::Config;
 use crate::db::models::{Tenant, User};
 use crate::db::{Database, TenantId};
-use crate::graphql::{AppSchema, build_schema, build_trusted_schema, build_validation_schema};
+use crate::graphql::{AppSchema, SchemaOptions, build_checking_schema, build_executing_schema};
+use crate::guard::Guard;
+use crate::guard::rate::RateLimiter;
 use crate::metrics::Metrics;
 use crate::persisted::Documents;
 use crate::persisted::apq::ApqStore;
@@ -24,10 +26,10 @@ pub struct AppState(Arc<AppInner>);
 pub struct AppInner {
     pub config: Config,
     pub database: Database,
-    /// Runs free-form documents.
+    /// Runs documents, once [`Guard`] has checked them.
     pub schema: AppSchema,
-    /// Runs registered documents (validated when registered).
-    pub trusted_schema: AppSchema,
+    pub guard: Guard,
+    pub rate_limiter: RateLimiter,
     pub jwt: JwtKeys,
     /// Whose token `/graphiql` pre-fills; `None` when there is no demo tenant.
     pub demo_viewer: Option<Viewer>,
@@ -50,7 +52,17 @@ impl AppState {
             Some(slug) => demo_viewer(&database, slug).await?,
             None => None,
         };
-        let schema = build_schema();
+        let options = SchemaOptions {
+            introspection: config.introspection,
+            field_suggestions: config.field_suggestions,
+        };
+        let schema = build_executing_schema(options);
+        let guard = Guard::new(
+            config.limits.clone(),
+            config.introspection,
+            build_checking_schema(options, false),
+            build_checking_schema(options, true),
+        );
         let metrics = Metrics::new(database.clone());
         let redis = match &config.redis_url {
             Some(url) => Some(Redis::connect(url, &config.cache, metrics.cache.clone())?),
@@ -63,34 +75,27 @@ impl AppState {
             metrics.cache.clone(),
         );
         let documents = Documents::new(
-            build_validation_schema(),
+            build_checking_schema(options, false),
             database.clone(),
             config.persisted_queries,
-            ApqStore::new(redis, cache.keys().clone()),
+            ApqStore::new(redis.clone(), cache.keys().clone()),
         );
         documents.reload_if_changed().await?;
+        let rate_limiter =
+            RateLimiter::new(config.rate_limits.clone(), redis, cache.keys().clone());
+        rate_limiter.reload(&database).await?;
         Ok(Self(Arc::new(AppInner {
             config,
             database,
             schema,
-            trusted_schema: build_trusted_schema(),
+            guard,
+            rate_limiter,
             jwt,
             demo_viewer,
             cache,
             metrics,
             documents,
         })))
-    }
-}
-
-impl AppInner {
-    /// The schema that runs `document`.
-    pub fn schema_for(&self, document: &crate::persisted::Document) -> &AppSchema {
-        if document.is_registered() {
-            &self.trusted_schema
-        } else {
-            &self.schema
-        }
     }
 }
 

@@ -67,6 +67,9 @@ pub const DEFAULT_REDIS_POOL_SIZE: usize = 4;
 /// few; past this, answering from PostgreSQL is the better deal.
 pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(25);
 pub const DEFAULT_DEMO_TENANT: &str = "demo";
+/// The platform guide's API timeout: long enough for any page the limits
+/// allow, short enough that a stuck request frees its connection.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Whether the service runs for developers or for real traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +97,89 @@ pub struct Config {
     pub cache: CacheConfig,
     pub persisted_queries: SafelistMode,
     pub persisted_reload_interval: Duration,
+    /// The document limits every free-form request is checked against.
+    pub limits: Limits,
+    pub rate_limits: RateLimits,
+    /// A request still running after this is stopped and answered with an
+    /// error.
+    pub request_timeout: Duration,
+    /// Whether `__schema` and `__type` answer (off by default in production).
+    pub introspection: bool,
+    /// Whether validation errors suggest names ("did you mean …"; off by
+    /// default in production: they reveal the schema bit by bit).
+    pub field_suggestions: bool,
+    pub http: HttpConfig,
+}
+
+/// What a document may ask for: see the README's "Limits".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Cost units of one request, or of a batch's parts together.
+    pub max_cost: usize,
+    /// Nested fields, outside introspection.
+    pub max_depth: usize,
+    /// Nested fields under `__schema` or `__type`.
+    pub max_introspection_depth: usize,
+    /// Nested selection sets, fragments included.
+    pub max_recursion: usize,
+    pub max_aliases: usize,
+    pub max_root_fields: usize,
+    pub max_directives: usize,
+    pub max_tokens: usize,
+    pub max_document_bytes: usize,
+    pub max_batch: usize,
+}
+
+impl Default for Limits {
+    /// Set from what the contract's operations need at `first: 100` (see
+    /// `tests/api/limits.rs`), with room for the frontend to grow, and from
+    /// GraphiQL's introspection query.
+    fn default() -> Self {
+        Self {
+            max_cost: 15_000,
+            max_depth: 8,
+            max_introspection_depth: 15,
+            max_recursion: 24,
+            max_aliases: 15,
+            max_root_fields: 10,
+            max_directives: 5,
+            max_tokens: 2_000,
+            max_document_bytes: 32 * 1024,
+            max_batch: 10,
+        }
+    }
+}
+
+/// Cost units per minute a tenant, and one token, may spend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimits {
+    pub enabled: bool,
+    /// Every token of a tenant together (tenants may have their own,
+    /// `tenant_rate_limits`).
+    pub tenant_per_minute: u64,
+    /// One token (one user's session or integration).
+    pub token_per_minute: u64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            tenant_per_minute: 3_000_000,
+            token_per_minute: 1_000_000,
+        }
+    }
+}
+
+/// Response headers for browsers.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Origins whose pages may call the API (`CORS_ALLOWED_ORIGINS`, comma
+    /// separated, `*` for any); none by default.
+    pub cors_allowed_origins: Vec<String>,
+    /// `Strict-Transport-Security` max-age; sent only behind TLS, so off by
+    /// default in development.
+    pub hsts_max_age: Option<Duration>,
 }
 
 /// The resolver cache: in process (L1) and, with `REDIS_URL`, in Redis (L2).
@@ -174,7 +260,82 @@ impl Config {
             None => None,
         };
 
+        let production = environment == Environment::Production;
+        let defaults = Limits::default();
+        let limit = |name: &str, default: usize| {
+            parse(&var, name, default, |v| {
+                let value: usize = v.parse().context("expected a whole number")?;
+                anyhow::ensure!(value > 0, "expected at least 1");
+                Ok(value)
+            })
+        };
+        let limits = Limits {
+            max_cost: limit("LIMIT_COST", defaults.max_cost)?,
+            max_depth: limit("LIMIT_DEPTH", defaults.max_depth)?,
+            max_introspection_depth: limit(
+                "LIMIT_INTROSPECTION_DEPTH",
+                defaults.max_introspection_depth,
+            )?,
+            max_recursion: limit("LIMIT_RECURSION", defaults.max_recursion)?,
+            max_aliases: limit("LIMIT_ALIASES", defaults.max_aliases)?,
+            max_root_fields: limit("LIMIT_ROOT_FIELDS", defaults.max_root_fields)?,
+            max_directives: limit("LIMIT_DIRECTIVES", defaults.max_directives)?,
+            max_tokens: limit("LIMIT_TOKENS", defaults.max_tokens)?,
+            max_document_bytes: parse(
+                &var,
+                "LIMIT_DOCUMENT_SIZE",
+                defaults.max_document_bytes,
+                byte_size,
+            )?,
+            max_batch: limit("LIMIT_BATCH", defaults.max_batch)?,
+        };
+        let rate_defaults = RateLimits::default();
+        let per_minute = |name: &str, default: u64| {
+            parse(&var, name, default, |v| {
+                let value: u64 = v.parse().context("expected cost units per minute")?;
+                anyhow::ensure!(value > 0, "expected at least 1");
+                Ok(value)
+            })
+        };
+        let rate_limits = RateLimits {
+            enabled: parse(&var, "RATE_LIMIT_ENABLED", true, boolean)?,
+            tenant_per_minute: per_minute(
+                "RATE_LIMIT_TENANT_PER_MINUTE",
+                rate_defaults.tenant_per_minute,
+            )?,
+            token_per_minute: per_minute(
+                "RATE_LIMIT_TOKEN_PER_MINUTE",
+                rate_defaults.token_per_minute,
+            )?,
+        };
+        let http = HttpConfig {
+            cors_allowed_origins: var("CORS_ALLOWED_ORIGINS")
+                .map(|origins| {
+                    origins
+                        .split(',')
+                        .map(|origin| origin.trim().to_owned())
+                        .filter(|origin| !origin.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            hsts_max_age: match var("HSTS_MAX_AGE") {
+                Some(value) if value.trim() == "off" => None,
+                Some(value) => Some(
+                    duration(value.trim())
+                        .with_context(|| format!("invalid HSTS_MAX_AGE=`{value}` (or `off`)"))?,
+                ),
+                None if production => Some(Duration::from_secs(365 * 24 * 3600)),
+                None => None,
+            },
+        };
+
         Ok(Self {
+            limits,
+            rate_limits,
+            request_timeout: parse(&var, "REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT, duration)?,
+            introspection: parse(&var, "INTROSPECTION_ENABLED", !production, boolean)?,
+            field_suggestions: parse(&var, "FIELD_SUGGESTIONS", !production, boolean)?,
+            http,
             database_url: var("DATABASE_URL").map(SecretString::from),
             redis_url: var("REDIS_URL").map(SecretString::from),
             jwt_secret,
@@ -331,6 +492,34 @@ mod tests {
         assert!(config(&[("FULEXO_ENV", "production")]).is_err());
         let config = config(&[("FULEXO_ENV", "production"), ("JWT_SECRET", "s")]).unwrap();
         assert_eq!(config.graphiql_demo_tenant, None);
+    }
+
+    #[test]
+    fn production_turns_off_introspection_and_suggestions_unless_asked() {
+        let development = config(&[]).unwrap();
+        assert!(development.introspection && development.field_suggestions);
+        assert_eq!(development.http.hsts_max_age, None);
+        let production = config(&[("FULEXO_ENV", "production"), ("JWT_SECRET", "s")]).unwrap();
+        assert!(!production.introspection && !production.field_suggestions);
+        assert!(production.http.hsts_max_age.is_some());
+        let asked = config(&[
+            ("FULEXO_ENV", "production"),
+            ("JWT_SECRET", "s"),
+            ("INTROSPECTION_ENABLED", "true"),
+        ])
+        .unwrap();
+        assert!(asked.introspection);
+    }
+
+    #[test]
+    fn limits_are_read_and_checked() {
+        let config = config(&[("LIMIT_COST", "500"), ("LIMIT_DOCUMENT_SIZE", "8KB")]).unwrap();
+        assert_eq!(config.limits.max_cost, 500);
+        assert_eq!(config.limits.max_document_bytes, 8 * 1024);
+        assert_eq!(config.limits.max_depth, Limits::default().max_depth);
+        let error = super::Config::from_lookup(|name| (name == "LIMIT_DEPTH").then(|| "0".into()))
+            .unwrap_err();
+        assert!(format!("{error:#}").contains("LIMIT_DEPTH"));
     }
 
     #[test]

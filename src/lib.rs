@@ -21,6 +21,7 @@ pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod graphql;
+pub mod guard;
 pub mod http;
 pub mod metrics;
 pub mod persisted;

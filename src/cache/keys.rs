@@ -111,6 +111,19 @@ impl Keys {
         format!("{}:apq:{hash}", self.tenant(tenant))
     }
 
+    /// A rate limiter's bucket: the tenant's (`token: None`) or one token's
+    /// (by a hash of the token).
+    pub fn rate_bucket(&self, tenant: TenantId, token: Option<&str>) -> String {
+        match token {
+            None => format!("{}:rate:tenant", self.tenant(tenant)),
+            Some(token) => format!(
+                "{}:rate:token:{}",
+                self.tenant(tenant),
+                short_hash(token.as_bytes())
+            ),
+        }
+    }
+
     /// The lock that lets one instance compute a missing entry.
     pub fn lock(entry: &str) -> String {
         format!("{entry}:lock")

@@ -349,6 +349,25 @@ impl Redis {
             .await;
     }
 
+    /// Runs a Lua script of another module (the rate limiter's) under the
+    /// same timeout and breaker.
+    pub async fn eval<T>(
+        &self,
+        operation: &'static str,
+        script: &'static str,
+        keys: Vec<String>,
+        args: Vec<Value>,
+    ) -> Option<T>
+    where
+        T: FromValue + Send,
+    {
+        self.run(
+            operation,
+            self.client().eval::<T, _, _, _>(script, keys, args),
+        )
+        .await
+    }
+
     /// Publishes `message`; returns how many subscribers received it.
     pub async fn publish(&self, channel: &str, message: String) -> Option<u64> {
         self.run(

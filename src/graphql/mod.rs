@@ -19,9 +19,9 @@ pub mod query;
 pub mod scalars;
 pub mod shipment;
 
-use async_graphql::{EmptySubscription, Schema, ValidationMode};
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder, ValidationMode};
 
-use crate::persisted::extension::ValidateOnly;
+use crate::guard::cost::CostProbe;
 
 pub use context::RequestCtx;
 pub use loaders::Loaders;
@@ -30,28 +30,57 @@ pub use query::QueryRoot;
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
+/// What every schema of the service shares.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaOptions {
+    pub introspection: bool,
+    pub field_suggestions: bool,
+}
+
+impl Default for SchemaOptions {
+    fn default() -> Self {
+        Self {
+            introspection: true,
+            field_suggestions: true,
+        }
+    }
+}
+
+fn builder(options: SchemaOptions) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription);
+    if !options.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !options.field_suggestions {
+        builder = builder.disable_suggestions();
+    }
+    builder
+}
+
 /// The schema. It holds no per-request or per-tenant data: that comes
 /// with each request ([`RequestCtx`]).
 pub fn build_schema() -> AppSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish()
+    builder(SchemaOptions::default()).finish()
 }
 
-/// The schema that runs registered documents: the same types, but only
-/// the checks that depend on the request (fragment cycles, cache hints,
-/// cost and depth) run, as the spec's validation rules already passed when
-/// the document was registered.
-pub fn build_trusted_schema() -> AppSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+/// The schema that runs requests. Every document it runs was validated
+/// before (by [`build_checking_schema`], or when it was registered), so
+/// only the checks that depend on the request run again (fragment cycles,
+/// cache hints).
+pub fn build_executing_schema(options: SchemaOptions) -> AppSchema {
+    builder(options)
         .validation_mode(ValidationMode::Fast)
         .finish()
 }
 
-/// The schema that validates documents to register them, without running
-/// them.
-pub fn build_validation_schema() -> AppSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
-        .extension(ValidateOnly)
-        .finish()
+/// The schema that validates a document (fully, or only measuring it when
+/// `fast`) and records its cost, without running it.
+pub fn build_checking_schema(options: SchemaOptions, fast: bool) -> AppSchema {
+    let mut builder = builder(options).extension(CostProbe);
+    if fast {
+        builder = builder.validation_mode(ValidationMode::Fast);
+    }
+    builder.finish()
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.

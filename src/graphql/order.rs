@@ -11,6 +11,7 @@ use crate::graphql::invoice::Invoice;
 use crate::graphql::order_item::OrderItem;
 use crate::graphql::scalars::{BigInt, DateTime, Decimal};
 use crate::graphql::shipment::Shipment;
+use crate::guard::cost;
 
 /// An order placed with the tenant, synced from a marketplace.
 pub struct Order(pub models::Order);
@@ -62,6 +63,7 @@ impl Order {
     }
 
     /// Line items, oldest first.
+    #[graphql(complexity = "cost::list(cost::ASSUMED_ITEMS, child_complexity)")]
     async fn items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrderItem>> {
         let loader = &RequestCtx::of(ctx)?.loaders.items_by_order;
         let items = loader.load_one(self.0.id).await.map_err(gql)?;
@@ -73,6 +75,7 @@ impl Order {
     }
 
     /// Parcels sent for this order, oldest first.
+    #[graphql(complexity = "cost::list(cost::ASSUMED_PARCELS, child_complexity)")]
     async fn shipments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Shipment>> {
         let loader = &RequestCtx::of(ctx)?.loaders.shipments_by_order;
         let shipments = loader.load_one(self.0.id).await.map_err(gql)?;
@@ -84,6 +87,7 @@ impl Order {
     }
 
     /// Invoices issued for this order, oldest first.
+    #[graphql(complexity = "cost::list(cost::ASSUMED_PARCELS, child_complexity)")]
     async fn invoices(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Invoice>> {
         let loader = &RequestCtx::of(ctx)?.loaders.invoices_by_order;
         let invoices = loader.load_one(self.0.id).await.map_err(gql)?;

@@ -22,6 +22,7 @@ use crate::graphql::order_stats::{DailyOrderStats, OrderStatusCount, ProductSale
 use crate::graphql::prefetch;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::shipment::Shipment;
+use crate::guard::cost;
 
 /// The longest window `orderStats` computes: a year, leap day included.
 pub const MAX_STATS_DAYS: i32 = 366;
@@ -124,7 +125,10 @@ impl QueryRoot {
     /// Your tenant's orders, newest `createdAt` first unless `orderBy` says
     /// otherwise. Cursors stay valid while orders are added.
     // Rows change with every write: revalidate (ETag) on each use.
-    #[graphql(cache_control(no_cache))]
+    #[graphql(
+        cache_control(no_cache),
+        complexity = "cost::page(__ctx, __variables_definition, __field, child_complexity)"
+    )]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -180,7 +184,10 @@ impl QueryRoot {
 
     /// Your tenant's shipments, newest `createdAt` first (ties by id).
     // Rows change with every write: revalidate (ETag) on each use.
-    #[graphql(cache_control(no_cache))]
+    #[graphql(
+        cache_control(no_cache),
+        complexity = "cost::page(__ctx, __variables_definition, __field, child_complexity)"
+    )]
     async fn shipments(
         &self,
         ctx: &Context<'_>,
@@ -231,7 +238,10 @@ impl QueryRoot {
     /// Your tenant's audit feed, newest first: every write, who made it and
     /// what it changed. `ADMIN` only.
     // Rows change with every write: revalidate (ETag) on each use.
-    #[graphql(cache_control(no_cache))]
+    #[graphql(
+        cache_control(no_cache),
+        complexity = "cost::page(__ctx, __variables_definition, __field, child_complexity)"
+    )]
     async fn audit_logs(
         &self,
         ctx: &Context<'_>,
@@ -283,7 +293,10 @@ impl QueryRoot {
     /// The dashboard: one row per UTC day for today and the `days - 1` days
     /// before it, newest first, counting orders by the day of `confirmedAt`.
     // Dashboard figures: a minute old is fine.
-    #[graphql(cache_control(max_age = 60))]
+    #[graphql(
+        cache_control(max_age = 60),
+        complexity = "cost::sized(__ctx, __variables_definition, __field, \"days\", MAX_STATS_DAYS as usize, child_complexity)"
+    )]
     async fn order_stats(
         &self,
         ctx: &Context<'_>,
@@ -303,7 +316,10 @@ impl QueryRoot {
 
     /// How many of your orders are in each status (every status listed).
     // Dashboard figures: a minute old is fine.
-    #[graphql(cache_control(max_age = 60))]
+    #[graphql(
+        cache_control(max_age = 60),
+        complexity = "cost::list(OrderStatus::ALL.len(), child_complexity)"
+    )]
     async fn order_status_counts(
         &self,
         ctx: &Context<'_>,
@@ -321,7 +337,10 @@ impl QueryRoot {
     /// The products on the most order items of the last `days` days, most
     /// first (products not in your catalogue are not ranked).
     // Dashboard figures: a minute old is fine.
-    #[graphql(cache_control(max_age = 60))]
+    #[graphql(
+        cache_control(max_age = 60),
+        complexity = "cost::sized(__ctx, __variables_definition, __field, \"first\", cost::MAX_PAGE, child_complexity)"
+    )]
     async fn top_products(
         &self,
         ctx: &Context<'_>,

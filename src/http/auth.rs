@@ -10,6 +10,11 @@ use crate::auth::Viewer;
 use crate::error::AppError;
 
 pub fn bearer_viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, AppError> {
+    state.jwt.verify(bearer_token(headers)?)
+}
+
+/// The token of `Authorization: Bearer <token>`, unchecked.
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AppError> {
     let value = headers
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -21,5 +26,5 @@ pub fn bearer_viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Ap
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(AppError::Unauthenticated);
     }
-    state.jwt.verify(token.trim())
+    Ok(token.trim())
 }

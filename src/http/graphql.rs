@@ -15,7 +15,7 @@ use async_graphql::{CacheControl, ServerError, Variables};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -23,7 +23,8 @@ use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, ErrorCode};
 use crate::graphql::{Loaders, RequestCtx};
-use crate::http::auth::bearer_viewer;
+use crate::guard::rate::Decision;
+use crate::http::auth::{bearer_token, bearer_viewer};
 use crate::http::http_cache;
 use crate::http::media::{self, ResponseMedia};
 use crate::http::params::{self, Batch, GraphQLParams, Refusal};
@@ -61,9 +62,12 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
     };
     match params::parse_post_body(&body) {
         Ok(Batch::Single(params)) => {
-            execute_single(&state, viewer, media, Method::POST, &headers, *params).await
+            let caller = Caller::new(viewer, &headers);
+            execute_single(&state, caller, media, Method::POST, &headers, *params).await
         }
-        Ok(Batch::Many(batch)) => execute_batch(&state, viewer, media, batch).await,
+        Ok(Batch::Many(batch)) => {
+            execute_batch(&state, Caller::new(viewer, &headers), media, batch).await
+        }
         Err(refusal) => refusal.into_response(media),
     }
 }
@@ -81,7 +85,10 @@ pub async fn get(
         Err(error) => return refusal_from_app(&error).into_response(media),
     };
     match params::parse_get_query(query.as_deref().unwrap_or("")) {
-        Ok(params) => execute_single(&state, viewer, media, Method::GET, &headers, params).await,
+        Ok(params) => {
+            let caller = Caller::new(viewer, &headers);
+            execute_single(&state, caller, media, Method::GET, &headers, params).await
+        }
         Err(refusal) => refusal.into_response(media),
     }
 }
@@ -126,17 +133,59 @@ fn document_refusal(refusal: persisted::Refusal) -> Refusal {
     }
 }
 
-fn to_request(
+/// One operation, checked against the limits and ready to run.
+struct Checked {
+    request: async_graphql::Request,
+    cost: usize,
+}
+
+/// Parses (or takes the registered parse of) `document`, checks it against
+/// the limits, and builds its request. `Err` holds the errors to answer
+/// with, nothing having run.
+async fn check(
+    state: &AppState,
+    method: &Method,
     document: Document,
     params: GraphQLParams,
-    context: RequestCtx,
-) -> async_graphql::Request {
-    let mut request = document.into_request();
+) -> Result<Checked, CheckFailure> {
+    let (parsed, registered) = match &document {
+        Document::Text(text) => (state.guard.parse(text)?, false),
+        Document::Registered(prepared) => (prepared.document().clone(), true),
+    };
+    if *method == Method::GET
+        && let Some(operation) =
+            persisted::operation_type(&parsed, params.operation_name.as_deref())
+        && operation != OperationType::Query
+    {
+        return Err(CheckFailure::Refused(Refusal {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: ErrorCode::BadUserInput,
+            message: "GET runs queries only: send mutations with POST".into(),
+            allow: Some("POST"),
+        }));
+    }
+    let variables = params
+        .variables
+        .map(|variables| Variables::from_json(Value::Object(variables)))
+        .unwrap_or_default();
+    let cost = state
+        .guard
+        .cost(
+            &parsed,
+            &variables,
+            params.operation_name.as_deref(),
+            registered,
+        )
+        .await?;
+
+    let mut request = async_graphql::Request::new(match &document {
+        Document::Text(text) => text.as_ref(),
+        Document::Registered(prepared) => prepared.body.as_ref(),
+    })
+    .variables(variables);
+    request.set_parsed_query(parsed);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
-    }
-    if let Some(variables) = params.variables {
-        request = request.variables(Variables::from_json(Value::Object(variables)));
     }
     if let Some(extensions) = params.extensions {
         for (key, value) in extensions {
@@ -145,7 +194,38 @@ fn to_request(
             }
         }
     }
-    request.data(context)
+    Ok(Checked { request, cost })
+}
+
+/// Why an operation does not run.
+enum CheckFailure {
+    /// Refused as HTTP (the wrong method).
+    Refused(Refusal),
+    /// GraphQL request errors: parsing, validation, limits.
+    Errors(Vec<ServerError>),
+}
+
+impl From<Vec<ServerError>> for CheckFailure {
+    fn from(errors: Vec<ServerError>) -> Self {
+        Self::Errors(errors)
+    }
+}
+
+impl CheckFailure {
+    /// The failure as one response of a batch.
+    fn into_value(self) -> Value {
+        match self {
+            Self::Refused(refusal) => refusal_value(&refusal),
+            Self::Errors(errors) => {
+                serde_json::to_value(render(async_graphql::Response::from_errors(errors)).0)
+                    .unwrap_or_default()
+            }
+        }
+    }
+}
+
+fn refusal_value(refusal: &Refusal) -> Value {
+    json!({ "errors": [{ "message": refusal.message, "extensions": { "code": refusal.code.as_str() } }] })
 }
 
 fn request_context(state: &AppState, viewer: Viewer) -> RequestCtx {
@@ -162,49 +242,176 @@ fn request_context(state: &AppState, viewer: Viewer) -> RequestCtx {
     }
 }
 
+/// Who is asking, and how their request's cost is reported.
+struct Caller<'a> {
+    viewer: Viewer,
+    token: &'a str,
+    /// `Fulexo-Include-Cost` asks for `extensions.cost`.
+    include_cost: bool,
+}
+
+impl<'a> Caller<'a> {
+    fn new(viewer: Viewer, headers: &'a HeaderMap) -> Self {
+        Self {
+            viewer,
+            token: bearer_token(headers).unwrap_or_default(),
+            include_cost: headers
+                .get(INCLUDE_COST_HEADER)
+                .and_then(|value| value.to_str().ok())
+                .is_some_and(|value| !matches!(value.trim(), "" | "0" | "false")),
+        }
+    }
+}
+
+/// The request header that asks for `extensions.cost`.
+pub const INCLUDE_COST_HEADER: &str = "fulexo-include-cost";
+
+/// Pays `cost` to the rate limiter: the units left, or the 429 to answer.
+async fn pay(
+    state: &AppState,
+    caller: &Caller<'_>,
+    media: ResponseMedia,
+    cost: usize,
+) -> Result<u64, Response> {
+    match state
+        .rate_limiter
+        .take(&caller.viewer, caller.token, cost as u64)
+        .await
+    {
+        Decision::Allowed { remaining } => Ok(remaining),
+        Decision::Limited { retry_after } => {
+            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            let body = json!({
+                "errors": [{
+                    "message": format!(
+                        "rate limit reached: this request costs {cost} and your budget refills in {seconds} s; retry after that, or spend less per request"
+                    ),
+                    "extensions": { "code": ErrorCode::RateLimited.as_str(), "cost": cost, "retryAfter": seconds }
+                }]
+            });
+            let mut response = json_response(media, StatusCode::TOO_MANY_REQUESTS, &body);
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+            Err(no_store(response))
+        }
+    }
+}
+
+/// `extensions.cost`, when asked for.
+fn cost_extension(state: &AppState, cost: usize, remaining: u64) -> async_graphql::Value {
+    let mut value = serde_json::Map::new();
+    value.insert("estimated".into(), json!(cost));
+    value.insert("limit".into(), json!(state.guard.limits().max_cost));
+    if state.rate_limiter.enabled() {
+        value.insert("remaining".into(), json!(remaining));
+    }
+    async_graphql::Value::from_json(Value::Object(value)).unwrap_or_default()
+}
+
+/// Runs `request` until the deadline.
+async fn run(
+    state: &AppState,
+    deadline: tokio::time::Instant,
+    request: async_graphql::Request,
+) -> async_graphql::Response {
+    match tokio::time::timeout_at(deadline, state.schema.execute(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout = ?state.config.request_timeout, "request stopped at its deadline");
+            let mut error = ServerError::new(
+                format!(
+                    "the request ran longer than {} and was stopped: ask for less (smaller pages, fewer nested lists) or retry later",
+                    humantime::format_duration(state.config.request_timeout)
+                ),
+                None,
+            );
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", ErrorCode::InternalServerError.as_str());
+            let mut response = async_graphql::Response::from_errors(vec![error]);
+            response.http_headers.insert(
+                http::header::HeaderName::from_static(TIMED_OUT_MARK),
+                HeaderValue::from_static("1"),
+            );
+            response
+        }
+    }
+}
+
+/// Marks (internally) a response cut by the deadline: answered 504.
+const TIMED_OUT_MARK: &str = "x-fulexo-timed-out";
+
 async fn execute_single(
     state: &AppState,
-    viewer: Viewer,
+    caller: Caller<'_>,
     media: ResponseMedia,
     method: Method,
     headers: &HeaderMap,
     mut params: GraphQLParams,
 ) -> Response {
+    let deadline = tokio::time::Instant::now() + state.config.request_timeout;
     let document_request = std::mem::take(&mut params.document);
     let document = match state
         .documents
-        .resolve(viewer.tenant, document_request)
+        .resolve(caller.viewer.tenant, document_request)
         .await
     {
         Ok(document) => document,
         Err(refusal) => return no_store(document_refusal(refusal).into_response(media)),
     };
-    if method == Method::GET
-        && let Some(operation) = document.operation_type(params.operation_name.as_deref())
-        && operation != OperationType::Query
-    {
-        return Refusal {
-            status: StatusCode::METHOD_NOT_ALLOWED,
-            code: ErrorCode::BadUserInput,
-            message: "GET runs queries only: send mutations with POST".into(),
-            allow: Some("POST"),
+    let checked = match check(state, &method, document, params).await {
+        Ok(checked) => checked,
+        Err(CheckFailure::Refused(refusal)) => return refusal.into_response(media),
+        Err(CheckFailure::Errors(errors)) => {
+            return graphql_response(
+                media,
+                &method,
+                headers,
+                &caller.viewer,
+                async_graphql::Response::from_errors(errors),
+            );
         }
-        .into_response(media);
+    };
+    let remaining = match pay(state, &caller, media, checked.cost).await {
+        Ok(remaining) => remaining,
+        Err(response) => return response,
+    };
+    let request = checked.request.data(request_context(state, caller.viewer));
+    let mut response = run(state, deadline, request).await;
+    if caller.include_cost {
+        response.extensions.insert(
+            "cost".into(),
+            cost_extension(state, checked.cost, remaining),
+        );
     }
+    graphql_response(media, &method, headers, &caller.viewer, response)
+}
 
-    let schema = state.schema_for(&document);
-    let request = to_request(document, params, request_context(state, viewer));
-    let (body, outcome) = render(schema.execute(request).await);
-    let status = if outcome.request_error && media == ResponseMedia::GraphQLResponseJson {
+/// An executed (or refused) operation as HTTP: its status by media type,
+/// and HTTP caching for a successful GET.
+fn graphql_response(
+    media: ResponseMedia,
+    method: &Method,
+    headers: &HeaderMap,
+    viewer: &Viewer,
+    response: async_graphql::Response,
+) -> Response {
+    let timed_out = response.http_headers.contains_key(TIMED_OUT_MARK);
+    let (body, outcome) = render(response);
+    let status = if timed_out {
+        StatusCode::GATEWAY_TIMEOUT
+    } else if outcome.request_error && media == ResponseMedia::GraphQLResponseJson {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    if method != Method::GET || outcome.has_errors {
+    if *method != Method::GET || outcome.has_errors {
         return no_store(bytes_response(media, status, bytes));
     }
-    let etag = http_cache::etag(&viewer, &bytes);
+    let etag = http_cache::etag(viewer, &bytes);
     let mut response = if http_cache::not_modified(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -216,29 +423,69 @@ async fn execute_single(
 
 async fn execute_batch(
     state: &AppState,
-    viewer: Viewer,
+    caller: Caller<'_>,
     media: ResponseMedia,
     batch: Vec<GraphQLParams>,
 ) -> Response {
-    // In order, one after another: a later operation sees an earlier one's
-    // writes, as if the client had sent them one by one.
-    let mut responses = Vec::with_capacity(batch.len());
+    let deadline = tokio::time::Instant::now() + state.config.request_timeout;
+    let limits = state.guard.limits();
+    if batch.len() > limits.max_batch {
+        return Refusal::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::QueryTooComplex,
+            format!(
+                "the batch holds {} operations; the limit is {}: send the rest in another request",
+                batch.len(),
+                limits.max_batch
+            ),
+        )
+        .into_response(media);
+    }
+    // Everything is checked first: the batch's cost is the sum of its
+    // operations', limited and paid as one request's.
+    let mut checked = Vec::with_capacity(batch.len());
     for mut params in batch {
         let document_request = std::mem::take(&mut params.document);
-        let answer = match state
+        let outcome = match state
             .documents
-            .resolve(viewer.tenant, document_request)
+            .resolve(caller.viewer.tenant, document_request)
             .await
         {
-            Ok(document) => {
-                let schema = state.schema_for(&document);
-                let request = to_request(document, params, request_context(state, viewer));
-                serde_json::to_value(render(schema.execute(request).await).0).unwrap_or_default()
+            Ok(document) => check(state, &Method::POST, document, params).await,
+            Err(refusal) => Err(CheckFailure::Refused(document_refusal(refusal))),
+        };
+        checked.push(outcome);
+    }
+    let cost = checked
+        .iter()
+        .filter_map(|outcome| outcome.as_ref().ok())
+        .map(|checked| checked.cost)
+        .sum::<usize>();
+    if let Err(refused) = state.guard.within_cost(cost, "the batch") {
+        return Refusal::new(StatusCode::BAD_REQUEST, refused.code, refused.message)
+            .into_response(media);
+    }
+    let remaining = match pay(state, &caller, media, cost).await {
+        Ok(remaining) => remaining,
+        Err(response) => return response,
+    };
+    // In order, one after another: a later operation sees an earlier one's
+    // writes, as if the client had sent them one by one.
+    let mut responses = Vec::with_capacity(checked.len());
+    for outcome in checked {
+        let answer = match outcome {
+            Ok(checked) => {
+                let request = checked.request.data(request_context(state, caller.viewer));
+                let mut response = run(state, deadline, request).await;
+                if caller.include_cost {
+                    response.extensions.insert(
+                        "cost".into(),
+                        cost_extension(state, checked.cost, remaining),
+                    );
+                }
+                serde_json::to_value(render(response).0).unwrap_or_default()
             }
-            Err(refusal) => {
-                let refusal = document_refusal(refusal);
-                json!({ "errors": [{ "message": refusal.message, "extensions": { "code": refusal.code.as_str() } }] })
-            }
+            Err(failure) => failure.into_value(),
         };
         responses.push(answer);
     }

@@ -141,9 +141,37 @@ fn params_from_object(mut object: Map<String, Value>) -> Result<GraphQLParams, R
             apq,
         },
         operation_name,
-        variables: optional_map(object.remove("variables"), "variables")?,
+        variables: without_nul(optional_map(object.remove("variables"), "variables")?)?,
         extensions,
     })
+}
+
+/// PostgreSQL's text cannot hold NUL, nor can GraphQL's source text: a
+/// variable carrying one is refused here rather than failing deep inside a
+/// statement.
+fn without_nul(
+    variables: Option<Map<String, Value>>,
+) -> Result<Option<Map<String, Value>>, Refusal> {
+    fn holds_nul(value: &Value) -> bool {
+        match value {
+            Value::String(text) => text.contains('\0'),
+            Value::Array(items) => items.iter().any(holds_nul),
+            Value::Object(map) => map
+                .iter()
+                .any(|(key, value)| key.contains('\0') || holds_nul(value)),
+            _ => false,
+        }
+    }
+    if let Some(map) = &variables
+        && map
+            .iter()
+            .any(|(key, value)| key.contains('\0') || holds_nul(value))
+    {
+        return Err(Refusal::bad_request(
+            "a variable holds a NUL character (\\u0000), which no field accepts: remove it",
+        ));
+    }
+    Ok(variables)
 }
 
 fn optional_string(value: Option<Value>, name: &str) -> Result<Option<String>, Refusal> {
@@ -181,6 +209,8 @@ mod tests {
             r#"[]"#,
             r#""text""#,
             r#"{"query": "#,
+            r#"{"query": "{a}", "variables": {"q": "a\u0000b"}}"#,
+            r#"{"query": "{a}", "variables": {"f": {"list": ["ok", "\u0000"]}}}"#,
         ] {
             assert!(parse_post_body(&Bytes::from(body)).is_err(), "{body}");
         }

@@ -15,7 +15,6 @@
 //!   (compared in normal form), or refused, by [`SafelistMode`].
 
 pub mod apq;
-pub mod extension;
 pub mod manifest;
 pub mod normalize;
 
@@ -77,6 +76,11 @@ impl Prepared {
     pub fn operation_type(&self, name: Option<&str>) -> Option<OperationType> {
         operation_type(&self.document, name)
     }
+
+    /// The document, parsed when it was registered.
+    pub fn document(&self) -> &ExecutableDocument {
+        &self.document
+    }
 }
 
 /// The type of the operation a request would run, when the document names
@@ -104,24 +108,6 @@ pub enum Document {
 }
 
 impl Document {
-    /// The request for the schema: a registered document comes parsed (and
-    /// runs on the trusted schema, which skips the spec's rules).
-    pub fn into_request(self) -> Request {
-        match self {
-            Self::Text(text) => Request::new(text.as_ref()),
-            Self::Registered(prepared) => {
-                let mut request = Request::new(prepared.body.as_ref());
-                request.set_parsed_query(prepared.document.clone());
-                request
-            }
-        }
-    }
-
-    /// Whether this document was validated when it was registered.
-    pub fn is_registered(&self) -> bool {
-        matches!(self, Self::Registered(_))
-    }
-
     pub fn operation_type(&self, name: Option<&str>) -> Option<OperationType> {
         match self {
             Self::Text(text) => operation_type(
@@ -413,7 +399,7 @@ impl Documents {
 }
 
 /// Parses and validates `body` with `validation_schema` (see
-/// `graphql::build_validation_schema`), without running it.
+/// `graphql::build_checking_schema`), without running it.
 pub async fn prepare(
     validation_schema: &AppSchema,
     body: &str,
@@ -439,7 +425,7 @@ pub async fn import(
     manifest_text: &str,
     client: Option<&str>,
 ) -> anyhow::Result<(String, ImportCounts)> {
-    let schema = &crate::graphql::build_validation_schema();
+    let schema = &crate::graphql::build_checking_schema(Default::default(), false);
     let manifest = manifest::parse(manifest_text)?;
     let client = client
         .map(str::to_owned)

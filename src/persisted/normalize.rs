@@ -46,6 +46,12 @@ pub fn normal_form(text: &str) -> Option<String> {
     Some(definitions.join("\n"))
 }
 
+/// How many lexical tokens `text` has, or `None` when it does not
+/// tokenize.
+pub fn count_tokens(text: &str) -> Option<usize> {
+    tokens(text).map(|tokens| tokens.len())
+}
+
 /// GraphQL's lexical tokens of `text`, ignoring what the spec ignores.
 fn tokens(text: &str) -> Option<Vec<&str>> {
     let bytes = text.as_bytes();

@@ -11,6 +11,7 @@ mod cache;
 mod contract_operations;
 mod http;
 mod indexes;
+mod limits;
 mod mutations;
 mod pagination;
 mod persisted;

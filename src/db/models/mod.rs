@@ -12,6 +12,7 @@ pub mod persisted_document;
 pub mod product;
 pub mod shipment;
 pub mod tenant;
+pub mod tenant_rate_limit;
 pub mod user;
 
 pub use audit_log::{AuditLog, NewAuditLog};
