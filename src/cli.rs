@@ -46,6 +46,20 @@ enum Command {
         #[command(subcommand)]
         command: PersistedCommand,
     },
+    /// Sets a tenant's rate limit (cost units per minute, shared by its
+    /// tokens); every instance applies it within a minute.
+    RateLimit {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// The tenant's own limit.
+        #[arg(long, conflicts_with = "default", required_unless_present = "default")]
+        cost_per_minute: Option<u64>,
+        /// Return the tenant to the service's default
+        /// (RATE_LIMIT_TENANT_PER_MINUTE).
+        #[arg(long)]
+        default: bool,
+    },
     /// Prints a valid token for a tenant's user.
     Token {
         /// The tenant's slug.
@@ -126,6 +140,26 @@ impl Cli {
                 target.close().await?;
                 result
             }
+            Command::RateLimit {
+                tenant,
+                cost_per_minute,
+                default: _,
+            } => {
+                let target = DatabaseTarget::open(&config).await?;
+                migrations::run_pending(&target.url).await?;
+                let result = set_rate_limit(&target.url, &tenant, cost_per_minute).await;
+                target.close().await?;
+                if result.is_ok() {
+                    match cost_per_minute {
+                        Some(limit) => println!("{tenant}: {limit} cost units per minute"),
+                        None => println!(
+                            "{tenant}: the default ({} cost units per minute)",
+                            config.rate_limits.tenant_per_minute
+                        ),
+                    }
+                }
+                result
+            }
             Command::Token {
                 tenant,
                 role,
@@ -201,6 +235,29 @@ async fn persisted_command(
             set_enabled(&mut connect().await?, &client, false).await?
         }
     }
+    Ok(())
+}
+
+async fn set_rate_limit(
+    url: &secrecy::SecretString,
+    slug: &str,
+    cost_per_minute: Option<u64>,
+) -> anyhow::Result<()> {
+    use diesel_async::{AsyncConnection, AsyncPgConnection};
+    use fulexo::db::TenantId;
+    use fulexo::db::models::{Tenant, tenant_rate_limit};
+    use secrecy::ExposeSecret;
+
+    if cost_per_minute == Some(0) {
+        anyhow::bail!("--cost-per-minute must be at least 1 (use --default to remove a limit)");
+    }
+    let mut connection = AsyncPgConnection::establish(url.expose_secret())
+        .await
+        .map_err(|error| anyhow::anyhow!("connecting to PostgreSQL: {error}"))?;
+    let tenant = Tenant::find_by_slug(&mut connection, slug)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no tenant `{slug}`: check the slug"))?;
+    tenant_rate_limit::set(&mut connection, TenantId(tenant.id), cost_per_minute).await?;
     Ok(())
 }
 

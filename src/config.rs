@@ -172,7 +172,7 @@ impl Default for RateLimits {
 }
 
 /// Response headers for browsers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct HttpConfig {
     /// Origins whose pages may call the API (`CORS_ALLOWED_ORIGINS`, comma
     /// separated, `*` for any); none by default.
@@ -309,15 +309,24 @@ impl Config {
             )?,
         };
         let http = HttpConfig {
-            cors_allowed_origins: var("CORS_ALLOWED_ORIGINS")
-                .map(|origins| {
-                    origins
-                        .split(',')
-                        .map(|origin| origin.trim().to_owned())
-                        .filter(|origin| !origin.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            cors_allowed_origins: parse(&var, "CORS_ALLOWED_ORIGINS", Vec::new(), |origins| {
+                origins
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|origin| !origin.is_empty())
+                    .map(|origin| {
+                        let valid = origin == "*"
+                            || ((origin.starts_with("https://") || origin.starts_with("http://"))
+                                && http::HeaderValue::from_str(origin).is_ok()
+                                && !origin.ends_with('/'));
+                        anyhow::ensure!(
+                            valid,
+                            "`{origin}` is not an origin: expected e.g. https://app.example.com (no path), or *"
+                        );
+                        Ok(origin.to_owned())
+                    })
+                    .collect()
+            })?,
             hsts_max_age: match var("HSTS_MAX_AGE") {
                 Some(value) if value.trim() == "off" => None,
                 Some(value) => Some(
@@ -509,6 +518,24 @@ mod tests {
         ])
         .unwrap();
         assert!(asked.introspection);
+    }
+
+    #[test]
+    fn cors_origins_are_checked() {
+        let config = config(&[(
+            "CORS_ALLOWED_ORIGINS",
+            "https://app.example.com, http://localhost:5173",
+        )])
+        .unwrap();
+        assert_eq!(
+            config.http.cors_allowed_origins,
+            ["https://app.example.com", "http://localhost:5173"]
+        );
+        let error = super::Config::from_lookup(|name| {
+            (name == "CORS_ALLOWED_ORIGINS").then(|| "app.example.com/path".into())
+        })
+        .unwrap_err();
+        assert!(format!("{error:#}").contains("CORS_ALLOWED_ORIGINS"));
     }
 
     #[test]

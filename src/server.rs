@@ -15,6 +15,8 @@ use crate::seed::{self, SeedOptions};
 /// thousands of orders (loads in seconds).
 const DEMO_TENANTS: u32 = 3;
 const DEMO_ORDERS_PER_TENANT: u32 = 10_000;
+/// How soon a tenant's new rate limit (`fulexo rate-limit`) applies.
+const RATE_LIMIT_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let target = DatabaseTarget::open(&config).await?;
@@ -64,6 +66,10 @@ async fn serve_on(config: &Config, target: &DatabaseTarget) -> anyhow::Result<()
             config.cache.warm_interval,
         );
     }
+
+    state
+        .rate_limiter
+        .spawn_reload(state.database.clone(), RATE_LIMIT_RELOAD_INTERVAL);
 
     let listener = TcpListener::bind(config.listen_addr)
         .await

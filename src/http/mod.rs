@@ -9,6 +9,7 @@ pub mod http_cache;
 pub mod media;
 pub mod metrics;
 pub mod params;
+pub mod security;
 
 use axum::Router;
 use axum::routing::get;
@@ -29,12 +30,15 @@ const COMPRESSION_LEVEL: CompressionLevel = CompressionLevel::Precise(4);
 
 /// The service's routes (contract: `../shared/contract/README.md`).
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/graphql", get(graphql::get).post(graphql::post))
-        .route("/graphiql", get(graphiql::graphiql))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics))
+    let api = security::api_headers(
+        Router::new()
+            .route("/graphql", get(graphql::get).post(graphql::post))
+            .route("/healthz", get(health::healthz))
+            .route("/readyz", get(health::readyz))
+            .route("/metrics", get(metrics::metrics)),
+    );
+    let router = api.route("/graphiql", get(graphiql::graphiql));
+    security::layers(router, &state.config.http)
         .layer(
             CompressionLayer::new()
                 .gzip(true)

@@ -409,3 +409,73 @@ async fn metrics_report_the_statements_sent() {
     let reported: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(reported >= 3, "{line}");
 }
+
+#[tokio::test]
+async fn responses_carry_security_headers_and_cors_follows_the_setting() {
+    let app = TestApp::spawn().await;
+    let response = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let headers = response.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert!(headers.get("strict-transport-security").is_none());
+    // GraphiQL is a page that loads its scripts: no API policy on it.
+    let response = app.http.get(app.url("/graphiql")).send().await.unwrap();
+    assert!(response.headers().get("content-security-policy").is_none());
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+
+    // No origin is allowed by default: a preflight gets no CORS headers.
+    let preflight = |app: &TestApp, origin: &'static str| {
+        app.http
+            .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let response = preflight(&app, "https://app.example.com").await.unwrap();
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let app = TestApp::spawn_with(&[
+        ("CORS_ALLOWED_ORIGINS", "https://app.example.com"),
+        ("HSTS_MAX_AGE", "1d"),
+    ])
+    .await;
+    let response = preflight(&app, "https://app.example.com").await.unwrap();
+    assert!(response.status().is_success());
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let allowed = response.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(allowed.contains("authorization") && allowed.contains("fulexo-include-cost"));
+    let response = preflight(&app, "https://evil.example.com").await.unwrap();
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let response = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=86400; includeSubDomains"
+    );
+}
