@@ -138,12 +138,12 @@ impl Default for Limits {
         Self {
             max_cost: 15_000,
             max_depth: 8,
-            max_introspection_depth: 15,
+            max_introspection_depth: 20,
             max_recursion: 24,
             max_aliases: 15,
             max_root_fields: 10,
             max_directives: 5,
-            max_tokens: 2_000,
+            max_tokens: 1_000,
             max_document_bytes: 32 * 1024,
             max_batch: 10,
         }

@@ -228,3 +228,67 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persisted::normalize::count_tokens;
+
+    fn measured(text: &str) -> Shape {
+        let document = async_graphql::parser::parse_query(text).unwrap();
+        measure(&document, &Limits::default()).unwrap()
+    }
+
+    /// The figures the README's "Limits" quotes, and the proof that the
+    /// defaults leave the frontend's documents and GraphiQL room.
+    #[test]
+    fn the_contract_operations_and_graphiql_fit_the_default_shape() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let limits = Limits::default();
+        let mut widest = (0, 0, 0);
+        for entry in std::fs::read_dir(format!("{root}/tests/contract/operations")).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let shape = measured(&text);
+            let tokens = count_tokens(&text).unwrap();
+            println!(
+                "{}: depth {}, {} tokens, {} bytes, {} aliases",
+                path.file_name().unwrap().to_string_lossy(),
+                shape.depth,
+                tokens,
+                text.len(),
+                shape.aliases
+            );
+            widest = (
+                widest.0.max(shape.depth),
+                widest.1.max(tokens),
+                widest.2.max(text.len()),
+            );
+        }
+        assert!(widest.0 < limits.max_depth);
+        assert!(widest.1 * 2 < limits.max_tokens);
+        assert!(widest.2 * 4 < limits.max_document_bytes);
+
+        let graphiql = std::fs::read_to_string(format!(
+            "{root}/tests/fixtures/graphiql_introspection.graphql"
+        ))
+        .unwrap();
+        let shape = measured(&graphiql);
+        println!(
+            "GraphiQL: introspection depth {}, nesting {}, {} tokens, {} bytes",
+            shape.introspection_depth,
+            shape.recursion,
+            count_tokens(&graphiql).unwrap(),
+            graphiql.len()
+        );
+        assert!(shape.introspection_depth <= limits.max_introspection_depth);
+    }
+
+    #[test]
+    fn a_fragment_cycle_is_not_followed() {
+        let shape = measured(
+            "{ orders { edges { node { ...A } } } } fragment A on Order { id ...B } fragment B on Order { ...A }",
+        );
+        assert_eq!(shape.depth, 4);
+    }
+}
