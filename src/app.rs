@@ -57,13 +57,14 @@ impl AppState {
             field_suggestions: config.field_suggestions,
         };
         let schema = build_executing_schema(options);
+        let metrics = Metrics::new(database.clone());
         let guard = Guard::new(
             config.limits.clone(),
             config.introspection,
             build_checking_schema(options, false),
             build_checking_schema(options, true),
+            metrics.guard.clone(),
         );
-        let metrics = Metrics::new(database.clone());
         let redis = match &config.redis_url {
             Some(url) => Some(Redis::connect(url, &config.cache, metrics.cache.clone())?),
             None => None,

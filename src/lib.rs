@@ -13,6 +13,9 @@
 //! - [`server`], [`seed`], [`token`]: what the `fulexo` subcommands run.
 //! - [`error`]: every failure and its contract code.
 
+// async-graphql's resolver futures nest deeply; see `main.rs`.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod auth;
 pub mod cache;

@@ -1,6 +1,10 @@
 //! The `fulexo` binary: sets up logging, parses the command line and hands
 //! over to the library.
 
+// The request handler awaits two schemas' futures (checking, then
+// running); the release build's layout computation nests past 128.
+#![recursion_limit = "256"]
+
 mod cli;
 
 use clap::Parser;

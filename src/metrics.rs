@@ -11,6 +11,7 @@ use prometheus_client::encoding::{
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::db::Database;
@@ -90,11 +91,43 @@ impl CacheMetrics {
     }
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusalLabels {
+    /// The contract code answered (`QUERY_TOO_COMPLEX`, `QUERY_TOO_DEEP`,
+    /// `RATE_LIMITED`), or `TIMEOUT` for a request stopped at its deadline.
+    pub reason: &'static str,
+}
+
+/// What the guardrails refused, and what admitted requests cost: the
+/// figures to tune the limits by.
+#[derive(Debug, Clone)]
+pub struct GuardMetrics {
+    pub refused: Family<RefusalLabels, Counter>,
+    pub cost: Histogram,
+}
+
+impl Default for GuardMetrics {
+    fn default() -> Self {
+        Self {
+            refused: Family::default(),
+            // 1 to ~260000 cost units, ×4 per bucket.
+            cost: Histogram::new(exponential_buckets(1.0, 4.0, 10)),
+        }
+    }
+}
+
+impl GuardMetrics {
+    pub fn refused(&self, reason: &'static str) {
+        self.refused.get_or_create(&RefusalLabels { reason }).inc();
+    }
+}
+
 /// Every metric of one service.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     pub cache: CacheMetrics,
+    pub guard: GuardMetrics,
 }
 
 impl Metrics {
@@ -121,8 +154,23 @@ impl Metrics {
             "1 while Redis answers; 0 while the cache runs in process only",
             cache.redis_available.clone(),
         );
+        let guard = GuardMetrics::default();
+        registry.register(
+            "requests_refused",
+            "Requests refused by a limit, by reason",
+            guard.refused.clone(),
+        );
+        registry.register(
+            "request_cost",
+            "Cost of the requests admitted, in cost units",
+            guard.cost.clone(),
+        );
         registry.register_collector(Box::new(DatabaseCollector(database)));
-        Self { registry, cache }
+        Self {
+            registry,
+            cache,
+            guard,
+        }
     }
 
     /// The text exposition format (OpenMetrics, which Prometheus reads).

@@ -20,6 +20,7 @@ use async_graphql::{Request, ServerError, Variables};
 use crate::config::Limits;
 use crate::error::ErrorCode;
 use crate::graphql::AppSchema;
+use crate::metrics::GuardMetrics;
 use crate::persisted::normalize;
 use cost::Measured;
 
@@ -64,6 +65,7 @@ pub struct Guard {
     checker: AppSchema,
     /// Measures only: registered documents.
     fast_checker: AppSchema,
+    metrics: GuardMetrics,
 }
 
 impl Guard {
@@ -72,13 +74,21 @@ impl Guard {
         introspection: bool,
         checker: AppSchema,
         fast_checker: AppSchema,
+        metrics: GuardMetrics,
     ) -> Self {
         Self {
             limits,
             introspection,
             checker,
             fast_checker,
+            metrics,
         }
+    }
+
+    /// Counts a refusal by its code, for `/metrics`.
+    fn refuse(&self, refused: Refused) -> Refused {
+        self.metrics.refused(refused.code.as_str());
+        refused
     }
 
     pub fn limits(&self) -> &Limits {
@@ -89,46 +99,50 @@ impl Guard {
     /// limits.
     pub fn parse(&self, text: &str) -> Result<ExecutableDocument, Vec<ServerError>> {
         if text.len() > self.limits.max_document_bytes {
-            return Err(Refused::new(
+            return Err(self.refuse(Refused::new(
                 ErrorCode::QueryTooComplex,
                 format!(
                     "the document is {} bytes; the limit is {}: register large documents and call them by id",
                     text.len(),
                     self.limits.max_document_bytes
                 ),
-            )
+            ))
             .into());
         }
         if text.contains('\0') {
-            return Err(Refused::new(
-                ErrorCode::BadUserInput,
-                "the document contains a NUL character, which GraphQL does not allow",
-            )
-            .into());
+            return Err(self
+                .refuse(Refused::new(
+                    ErrorCode::BadUserInput,
+                    "the document contains a NUL character, which GraphQL does not allow",
+                ))
+                .into());
         }
         // Text the lexer cannot read is left to the parser, which says
         // where it fails.
         if let Some(tokens) = normalize::count_tokens(text)
             && tokens > self.limits.max_tokens
         {
-            return Err(Refused::new(
-                ErrorCode::QueryTooComplex,
-                format!(
-                    "the document has {tokens} tokens; the limit is {}",
-                    self.limits.max_tokens
-                ),
-            )
-            .into());
+            return Err(self
+                .refuse(Refused::new(
+                    ErrorCode::QueryTooComplex,
+                    format!(
+                        "the document has {tokens} tokens; the limit is {}",
+                        self.limits.max_tokens
+                    ),
+                ))
+                .into());
         }
         let document = async_graphql::parser::parse_query(text)
             .map_err(|error| vec![ServerError::from(error)])?;
-        let shape = shape::measure(&document, &self.limits)?;
+        let shape =
+            shape::measure(&document, &self.limits).map_err(|refused| self.refuse(refused))?;
         if shape.introspects && !self.introspection {
-            return Err(Refused::new(
-                ErrorCode::BadUserInput,
-                "introspection is turned off on this service: the schema is published as `schema.graphql`",
-            )
-            .into());
+            return Err(self
+                .refuse(Refused::new(
+                    ErrorCode::BadUserInput,
+                    "introspection is turned off on this service: the schema is published as `schema.graphql`",
+                ))
+                .into());
         }
         Ok(document)
     }
@@ -166,13 +180,13 @@ impl Guard {
     /// Refuses a cost over the limit (one request's, or a batch's sum).
     pub fn within_cost(&self, cost: usize, what: &str) -> Result<(), Refused> {
         if cost > self.limits.max_cost {
-            return Err(Refused::new(
+            return Err(self.refuse(Refused::new(
                 ErrorCode::QueryTooComplex,
                 format!(
                     "{what} costs {cost}; the limit is {}: ask for smaller pages (`first`) or fewer nested lists",
                     self.limits.max_cost
                 ),
-            ));
+            )));
         }
         Ok(())
     }

@@ -1,8 +1,9 @@
 //! `GET` and `POST /graphql`, following GraphQL over HTTP: read top to
 //! bottom, a request is negotiated (`Accept`), authenticated, parsed into
 //! one operation or a batch (`params`), its document resolved (text,
-//! registered document or persisted query: `persisted`), checked (GET runs
-//! queries only), given its own context and loaders, executed, passed
+//! registered document or persisted query: `persisted`), checked against
+//! the limits (`guard`; GET runs queries only), charged to the rate limiter,
+//! given its own context and loaders, executed until its deadline, passed
 //! through the error filter, and answered with the status the media type
 //! calls for and, for GET, HTTP caching headers (`http_cache`).
 //!
@@ -278,8 +279,12 @@ async fn pay(
         .take(&caller.viewer, caller.token, cost as u64)
         .await
     {
-        Decision::Allowed { remaining } => Ok(remaining),
+        Decision::Allowed { remaining } => {
+            state.metrics.guard.cost.observe(cost as f64);
+            Ok(remaining)
+        }
         Decision::Limited { retry_after } => {
+            state.metrics.guard.refused(ErrorCode::RateLimited.as_str());
             let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
             let body = json!({
                 "errors": [{
@@ -309,39 +314,32 @@ fn cost_extension(state: &AppState, cost: usize, remaining: u64) -> async_graphq
     async_graphql::Value::from_json(Value::Object(value)).unwrap_or_default()
 }
 
-/// Runs `request` until the deadline.
+/// Runs `request` until the deadline; `None` when it was stopped there
+/// (dropping it cancels its statements).
 async fn run(
     state: &AppState,
     deadline: tokio::time::Instant,
     request: async_graphql::Request,
-) -> async_graphql::Response {
-    match tokio::time::timeout_at(deadline, state.schema.execute(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(timeout = ?state.config.request_timeout, "request stopped at its deadline");
-            let mut error = ServerError::new(
-                format!(
-                    "the request ran longer than {} and was stopped: ask for less (smaller pages, fewer nested lists) or retry later",
-                    humantime::format_duration(state.config.request_timeout)
-                ),
-                None,
-            );
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", ErrorCode::InternalServerError.as_str());
-            let mut response = async_graphql::Response::from_errors(vec![error]);
-            response.http_headers.insert(
-                http::header::HeaderName::from_static(TIMED_OUT_MARK),
-                HeaderValue::from_static("1"),
-            );
-            response
-        }
+) -> Option<async_graphql::Response> {
+    let response = tokio::time::timeout_at(deadline, state.schema.execute(request)).await;
+    if response.is_err() {
+        state.metrics.guard.refused("TIMEOUT");
+        tracing::warn!(timeout = ?state.config.request_timeout, "request stopped at its deadline");
     }
+    response.ok()
 }
 
-/// Marks (internally) a response cut by the deadline: answered 504.
-const TIMED_OUT_MARK: &str = "x-fulexo-timed-out";
+/// The answer to a request stopped at its deadline.
+fn deadline_refusal(state: &AppState) -> Refusal {
+    Refusal::new(
+        StatusCode::GATEWAY_TIMEOUT,
+        ErrorCode::InternalServerError,
+        format!(
+            "the request ran longer than {} and was stopped: ask for less (smaller pages, fewer nested lists) or retry later",
+            humantime::format_duration(state.config.request_timeout)
+        ),
+    )
+}
 
 async fn execute_single(
     state: &AppState,
@@ -379,7 +377,9 @@ async fn execute_single(
         Err(response) => return response,
     };
     let request = checked.request.data(request_context(state, caller.viewer));
-    let mut response = run(state, deadline, request).await;
+    let Some(mut response) = run(state, deadline, request).await else {
+        return no_store(deadline_refusal(state).into_response(media));
+    };
     if caller.include_cost {
         response.extensions.insert(
             "cost".into(),
@@ -398,11 +398,8 @@ fn graphql_response(
     viewer: &Viewer,
     response: async_graphql::Response,
 ) -> Response {
-    let timed_out = response.http_headers.contains_key(TIMED_OUT_MARK);
     let (body, outcome) = render(response);
-    let status = if timed_out {
-        StatusCode::GATEWAY_TIMEOUT
-    } else if outcome.request_error && media == ResponseMedia::GraphQLResponseJson {
+    let status = if outcome.request_error && media == ResponseMedia::GraphQLResponseJson {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -476,14 +473,18 @@ async fn execute_batch(
         let answer = match outcome {
             Ok(checked) => {
                 let request = checked.request.data(request_context(state, caller.viewer));
-                let mut response = run(state, deadline, request).await;
-                if caller.include_cost {
-                    response.extensions.insert(
-                        "cost".into(),
-                        cost_extension(state, checked.cost, remaining),
-                    );
+                match run(state, deadline, request).await {
+                    Some(mut response) => {
+                        if caller.include_cost {
+                            response.extensions.insert(
+                                "cost".into(),
+                                cost_extension(state, checked.cost, remaining),
+                            );
+                        }
+                        serde_json::to_value(render(response).0).unwrap_or_default()
+                    }
+                    None => refusal_value(&deadline_refusal(state)),
                 }
-                serde_json::to_value(render(response).0).unwrap_or_default()
             }
             Err(failure) => failure.into_value(),
         };

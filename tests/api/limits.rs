@@ -459,3 +459,40 @@ async fn a_request_past_its_deadline_is_stopped_with_a_clear_error() {
     let data = app.data(&token, "{ __typename }", json!({})).await;
     assert_eq!(data["__typename"], json!("QueryRoot"));
 }
+
+#[tokio::test]
+async fn refusals_and_admitted_costs_are_counted_for_metrics() {
+    let app = TestApp::spawn().await;
+    let token = app.token(DEMO, Role::Viewer).await;
+    let id = GlobalId::encode(NodeKind::Shipment, Uuid::nil()).0;
+    let over = deep_query(&id, 2, "shipments { order { id } }");
+    for _ in 0..2 {
+        let (_, body) = app.graphql(&token, &over, json!({})).await;
+        assert_refused(&body, "QUERY_TOO_DEEP", &[]);
+    }
+    app.data(
+        &token,
+        "{ orderStats(days: 30) { day orderCount } }",
+        json!({}),
+    )
+    .await;
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("fulexo_requests_refused_total{reason=\"QUERY_TOO_DEEP\"} 2"),
+        "{metrics}"
+    );
+    // One admitted request of cost 61, in the (16, 64] bucket.
+    assert!(
+        metrics.contains("fulexo_request_cost_sum 61.0"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("fulexo_request_cost_count 1"), "{metrics}");
+}
