@@ -625,19 +625,20 @@ mod tests {
 
     #[test]
     fn the_operation_name_picks_the_operation_over_get() {
-        let document = |text: &str| Document::Text(text.into());
-        let both = document("query A { __typename } mutation B { __typename }");
-        assert_eq!(both.operation_type(Some("A")), Some(OperationType::Query));
+        let operation = |text: &str, name: Option<&str>| {
+            let document = async_graphql::parser::parse_query(text).unwrap();
+            persisted::operation_type(&document, name)
+        };
+        let both = "query A { __typename } mutation B { __typename }";
+        assert_eq!(operation(both, Some("A")), Some(OperationType::Query));
+        assert_eq!(operation(both, Some("B")), Some(OperationType::Mutation));
+        assert_eq!(operation(both, None), None);
         assert_eq!(
-            both.operation_type(Some("B")),
+            operation("mutation { x }", None),
             Some(OperationType::Mutation)
         );
         assert_eq!(
-            document("mutation { x }").operation_type(None),
-            Some(OperationType::Mutation)
-        );
-        assert_eq!(
-            document("mutation Named { x }").operation_type(None),
+            operation("mutation Named { x }", None),
             Some(OperationType::Mutation)
         );
     }

@@ -72,11 +72,6 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The type of the operation `name` selects (or the only one).
-    pub fn operation_type(&self, name: Option<&str>) -> Option<OperationType> {
-        operation_type(&self.document, name)
-    }
-
     /// The document, parsed when it was registered.
     pub fn document(&self) -> &ExecutableDocument {
         &self.document
@@ -105,18 +100,6 @@ pub fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Opti
 pub enum Document {
     Text(Arc<str>),
     Registered(Arc<Prepared>),
-}
-
-impl Document {
-    pub fn operation_type(&self, name: Option<&str>) -> Option<OperationType> {
-        match self {
-            Self::Text(text) => operation_type(
-                &async_graphql::parser::parse_query(text.as_ref()).ok()?,
-                name,
-            ),
-            Self::Registered(prepared) => prepared.operation_type(name),
-        }
-    }
 }
 
 /// What a request says about its document.

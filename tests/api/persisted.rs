@@ -520,3 +520,27 @@ async fn apollo_clients_persisted_query_link_works_unchanged() {
         assert_eq!(ids(&results[0]["second"]), ids(&expected));
     }
 }
+
+#[tokio::test]
+async fn registered_documents_are_costed_with_their_variables_like_any_other() {
+    let app = TestApp::spawn_with(&[("LIMIT_COST", "2000")]).await;
+    let token = app.token(DEMO, Role::Viewer).await;
+    let page = operation("OrdersPage");
+    import_apollo(&app, "web", &[("OrdersPage", page.clone())]).await;
+    let id = format!("sha256:{}", sha256_hex(&page));
+
+    let call = |first: u32| {
+        app.http
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .header("Fulexo-Include-Cost", "1")
+            .json(&json!({ "documentId": id, "variables": { "first": first } }))
+            .send()
+    };
+    let body: Value = call(5).await.unwrap().json().await.unwrap();
+    assert!(body.get("errors").is_none(), "{body:#}");
+    // 1 + 5 x 91 (a page's order with its items and shipments).
+    assert_eq!(body["extensions"]["cost"]["estimated"], json!(456));
+    let body: Value = call(100).await.unwrap().json().await.unwrap();
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body:#}");
+}
