@@ -2,7 +2,10 @@
 //! that two services in one test process count apart), rendered by
 //! `GET /metrics`.
 
+use std::collections::HashSet;
 use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
@@ -12,7 +15,7 @@ use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Registry, Unit};
 
 use crate::db::Database;
 
@@ -122,12 +125,158 @@ impl GuardMetrics {
     }
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// The operation's name (`(anonymous)`, `(batch)`, or `(other)` past
+    /// [`MAX_OPERATION_NAMES`] distinct names).
+    pub operation: String,
+    /// `ok`, `client_error`, `server_error`, `rate_limited` or `timeout`.
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CodeLabels {
+    pub code: String,
+}
+
+/// Operation names are the clients' to choose: past this many distinct
+/// ones, new names are counted as `(other)` so that a client cannot grow
+/// the metrics without bound.
+pub const MAX_OPERATION_NAMES: usize = 200;
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// Request latencies in seconds: 0.5 ms to about 16 s, doubling.
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+/// GraphQL requests: how long they took and how they ended, and the
+/// errors they answered with.
+#[derive(Debug, Clone)]
+pub struct GraphQLMetrics {
+    pub duration: HistogramFamily<RequestLabels>,
+    pub errors: Family<CodeLabels, Counter>,
+    operations: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Default for GraphQLMetrics {
+    fn default() -> Self {
+        Self {
+            duration: Family::new_with_constructor(latency_histogram),
+            errors: Family::default(),
+            operations: Arc::default(),
+        }
+    }
+}
+
+impl GraphQLMetrics {
+    pub fn observe(&self, operation: Option<&str>, outcome: &'static str, elapsed: Duration) {
+        let operation = match operation {
+            None => "(anonymous)".to_owned(),
+            Some(name) => {
+                let mut known = self
+                    .operations
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner());
+                if known.contains(name) {
+                    name.to_owned()
+                } else if known.len() < MAX_OPERATION_NAMES {
+                    known.insert(name.to_owned());
+                    name.to_owned()
+                } else {
+                    "(other)".to_owned()
+                }
+            }
+        };
+        self.duration
+            .get_or_create(&RequestLabels { operation, outcome })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn error(&self, code: &str) {
+        self.errors
+            .get_or_create(&CodeLabels {
+                code: code.to_owned(),
+            })
+            .inc();
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OrderLabels {
+    /// `updateOrderStatus` or `createShipment`.
+    pub mutation: &'static str,
+    /// The order's status after the write.
+    pub status: &'static str,
+}
+
+/// Orders the mutations wrote to.
+#[derive(Debug, Clone, Default)]
+pub struct BusinessMetrics {
+    pub orders: Family<OrderLabels, Counter>,
+}
+
+impl BusinessMetrics {
+    pub fn order_processed(&self, mutation: &'static str, status: &'static str) {
+        self.orders
+            .get_or_create(&OrderLabels { mutation, status })
+            .inc();
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatementLabels {
+    /// `select`, `insert`, `update`, `delete` or `other`.
+    pub kind: &'static str,
+    /// The first table the statement names, or `other`.
+    pub table: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LoaderLabels {
+    pub loader: &'static str,
+}
+
+/// What the pool's connections and the DataLoaders report; built with the
+/// pool, registered with the service's metrics.
+#[derive(Debug, Clone)]
+pub struct DbMetrics {
+    pub statement_duration: HistogramFamily<StatementLabels>,
+    pub batch_size: HistogramFamily<LoaderLabels>,
+}
+
+impl Default for DbMetrics {
+    fn default() -> Self {
+        Self {
+            // 0.1 ms to about 3 s, doubling.
+            statement_duration: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+            }),
+            // 1 to 256 keys.
+            batch_size: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(1.0, 2.0, 9))
+            }),
+        }
+    }
+}
+
+impl DbMetrics {
+    pub fn batch(&self, loader: &'static str, keys: usize) {
+        self.batch_size
+            .get_or_create(&LoaderLabels { loader })
+            .observe(keys as f64);
+    }
+}
+
 /// Every metric of one service.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     pub cache: CacheMetrics,
     pub guard: GuardMetrics,
+    pub graphql: GraphQLMetrics,
+    pub business: BusinessMetrics,
 }
 
 impl Metrics {
@@ -165,11 +314,43 @@ impl Metrics {
             "Cost of the requests admitted, in cost units",
             guard.cost.clone(),
         );
+        let graphql = GraphQLMetrics::default();
+        registry.register_with_unit(
+            "graphql_request_duration",
+            "GraphQL requests by operation and outcome",
+            Unit::Seconds,
+            graphql.duration.clone(),
+        );
+        registry.register(
+            "graphql_errors",
+            "Errors answered, by contract code",
+            graphql.errors.clone(),
+        );
+        let business = BusinessMetrics::default();
+        registry.register(
+            "orders_processed",
+            "Orders written by a mutation, by mutation and resulting status",
+            business.orders.clone(),
+        );
+        let db = database.metrics();
+        registry.register_with_unit(
+            "db_statement_duration",
+            "SQL statements by kind and table",
+            Unit::Seconds,
+            db.statement_duration.clone(),
+        );
+        registry.register(
+            "dataloader_batch_size",
+            "Keys per DataLoader batch, by loader",
+            db.batch_size.clone(),
+        );
         registry.register_collector(Box::new(DatabaseCollector(database)));
         Self {
             registry,
             cache,
             guard,
+            graphql,
+            business,
         }
     }
 
@@ -208,6 +389,16 @@ impl Collector for DatabaseCollector {
                 "db_pool_connections_in_use",
                 "Pooled connections in use",
                 state.connections - state.idle_connections,
+            ),
+            (
+                "db_pool_connections_max",
+                "The pool's size",
+                self.0.max_size(),
+            ),
+            (
+                "db_pool_waiting",
+                "Requests waiting for a pooled connection",
+                self.0.waiting(),
             ),
         ] {
             let gauge = ConstGauge::new(i64::from(value));

@@ -8,6 +8,7 @@
 pub mod embedded;
 pub mod enums;
 pub mod explain;
+pub mod instrument;
 pub mod migrations;
 pub mod models;
 pub mod pool;

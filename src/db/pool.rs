@@ -1,13 +1,11 @@
 //! The bb8 pool of diesel-async connections. Each new connection gets the
 //! service's `application_name` and `statement_timeout`, and reports every
-//! statement it sends to a counter (exported in `/metrics`; tests use it to
-//! prove that requests send a fixed number of statements).
+//! statement it sends ([`instrument`](super::instrument)).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use anyhow::Context;
-use diesel::connection::InstrumentationEvent;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
@@ -16,7 +14,9 @@ use futures_util::FutureExt;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::PoolConfig;
+use crate::db::instrument::StatementTimer;
 use crate::error::AppError;
+use crate::metrics::DbMetrics;
 
 pub type DbPool = bb8::Pool<AsyncDieselConnectionManager<AsyncPgConnection>>;
 pub type DbConnection<'a> =
@@ -27,6 +27,26 @@ pub type DbConnection<'a> =
 pub struct Database {
     pool: DbPool,
     statements: Arc<AtomicU64>,
+    metrics: DbMetrics,
+    /// Requests waiting for a connection now.
+    waiting: Arc<AtomicI64>,
+    max_size: u32,
+}
+
+/// Counts a wait for a connection while it lasts, however it ends.
+struct Waiting<'a>(&'a AtomicI64);
+
+impl<'a> Waiting<'a> {
+    fn start(counter: &'a AtomicI64) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Self(counter)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Database {
@@ -34,11 +54,14 @@ impl Database {
     /// when PostgreSQL is down (`/readyz` says so instead).
     pub fn connect(url: &SecretString, config: &PoolConfig) -> anyhow::Result<Self> {
         let statements = Arc::new(AtomicU64::new(0));
+        let metrics = DbMetrics::default();
         let setup_statements = statements.clone();
+        let setup_metrics = metrics.clone();
         let statement_timeout_ms = config.statement_timeout.as_millis();
         let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
         manager_config.custom_setup = Box::new(move |url| {
             let statements = setup_statements.clone();
+            let metrics = setup_metrics.clone();
             async move {
                 let mut connection = AsyncPgConnection::establish(url).await?;
                 connection
@@ -47,11 +70,7 @@ impl Database {
                     ))
                     .await
                     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                connection.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-                    if let InstrumentationEvent::StartQuery { .. } = event {
-                        statements.fetch_add(1, Ordering::Relaxed);
-                    }
-                });
+                connection.set_instrumentation(StatementTimer::new(statements, metrics));
                 Ok(connection)
             }
             .boxed()
@@ -66,12 +85,19 @@ impl Database {
             .max_size(config.max_size)
             .connection_timeout(config.connection_timeout)
             .build_unchecked(manager);
-        Ok(Self { pool, statements })
+        Ok(Self {
+            pool,
+            statements,
+            metrics,
+            waiting: Arc::default(),
+            max_size: config.max_size,
+        })
     }
 
     /// A connection, or [`AppError::DatabaseBusy`] once the pool timeout
     /// has passed: a request never waits without bound.
     pub async fn get(&self) -> Result<DbConnection<'_>, AppError> {
+        let _waiting = Waiting::start(&self.waiting);
         Ok(self.pool.get().await?)
     }
 
@@ -83,6 +109,7 @@ impl Database {
         bb8::PooledConnection<'static, AsyncDieselConnectionManager<AsyncPgConnection>>,
         AppError,
     > {
+        let _waiting = Waiting::start(&self.waiting);
         Ok(self.pool.get_owned().await?)
     }
 
@@ -93,6 +120,20 @@ impl Database {
 
     pub fn state(&self) -> bb8::State {
         self.pool.state()
+    }
+
+    /// Requests waiting for a connection now.
+    pub fn waiting(&self) -> u32 {
+        u32::try_from(self.waiting.load(Ordering::Relaxed)).unwrap_or(0)
+    }
+
+    pub fn max_size(&self) -> u32 {
+        self.max_size
+    }
+
+    /// Statement timings and DataLoader batch sizes, for `/metrics`.
+    pub fn metrics(&self) -> &DbMetrics {
+        &self.metrics
     }
 
     /// Opens one connection now: start-up fails early, with the reason,

@@ -9,12 +9,15 @@ use crate::cache::{Cache, Scope};
 use crate::db::Database;
 use crate::error::{AppError, gql};
 use crate::graphql::loaders::Loaders;
+use crate::metrics::BusinessMetrics;
 
 pub struct RequestCtx {
     pub viewer: Viewer,
     pub database: Database,
     pub cache: Cache,
     pub loaders: Loaders,
+    /// What the mutations count for `/metrics`.
+    pub business: BusinessMetrics,
 }
 
 impl RequestCtx {

@@ -70,6 +70,9 @@ impl<Q: BatchQuery> Loader<Q::Key> for TenantLoader<Q> {
     type Error = SharedError;
 
     async fn load(&self, keys: &[Q::Key]) -> Result<HashMap<Q::Key, Q::Value>, SharedError> {
+        self.database
+            .metrics()
+            .batch(loader_name::<Q>(), keys.len());
         let loaded = match Q::CACHE {
             Some(policy) => {
                 self.cache
@@ -82,6 +85,12 @@ impl<Q: BatchQuery> Loader<Q::Key> for TenantLoader<Q> {
         };
         loaded.map_err(SharedError::from)
     }
+}
+
+/// A loader's label in `/metrics`: its query's type name.
+fn loader_name<Q>() -> &'static str {
+    let path = std::any::type_name::<Q>();
+    path.rsplit("::").next().unwrap_or(path)
 }
 
 /// The cached by-id loads (`order`, `node`, `OrderItem.product`). Rows the

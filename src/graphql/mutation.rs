@@ -126,6 +126,9 @@ impl MutationRoot {
             .map_err(gql)?;
         drop(connection);
         if changed {
+            request
+                .business
+                .order_processed("updateOrderStatus", order.status.as_str());
             // After the commit: a read that follows sees the write, on any
             // instance. The status counts and statistics move with it.
             request
@@ -151,7 +154,7 @@ impl MutationRoot {
         let tracking_no = label("trackingNo", &input.tracking_no).map_err(gql)?;
 
         let mut connection = request.database.get().await.map_err(gql)?;
-        let shipment = connection
+        let (shipment, order_status) = connection
             .transaction(async |connection| {
                 let tenant = viewer.tenant;
                 let order = models::Order::find_for_update(connection, tenant, order_id)
@@ -194,11 +197,14 @@ impl MutationRoot {
                 NewAuditLog::new(tenant, EntityType::Shipment, shipment.id, "create", json!(null), after, viewer.user_id)
                     .insert(connection)
                     .await?;
-                Ok::<_, AppError>(shipment)
+                Ok::<_, AppError>((shipment, order.status))
             })
             .await
             .map_err(gql)?;
         drop(connection);
+        request
+            .business
+            .order_processed("createShipment", order_status.as_str());
         request
             .cache
             .invalidate(viewer.tenant, &[Tag::Order(order_id)])

@@ -11,7 +11,7 @@
 //! every malformed request whatever the `Accept`, does not refuse
 //! mutations over GET, and cannot omit `data` on request errors.
 
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{CacheControl, ServerError, Variables};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -94,12 +94,27 @@ pub async fn get(
     }
 }
 
+/// The error codes a response carries, for `/metrics` (read by
+/// `http::observe`).
+#[derive(Debug, Clone, Default)]
+pub struct ErrorCodes(pub Vec<String>);
+
+/// The GraphQL operation a response answers, for `/metrics`.
+#[derive(Debug, Clone)]
+pub struct OperationName(pub String);
+
+/// What a batch's responses are labelled with.
+const BATCH_OPERATION: &str = "(batch)";
+
 impl Refusal {
     fn into_response(self, media: ResponseMedia) -> Response {
         let body = json!({
             "errors": [{ "message": self.message, "extensions": { "code": self.code.as_str() } }]
         });
         let mut response = json_response(media, self.status, &body);
+        response
+            .extensions_mut()
+            .insert(ErrorCodes(vec![self.code.as_str().to_owned()]));
         if let Some(allow) = self.allow {
             response
                 .headers_mut()
@@ -138,6 +153,8 @@ fn document_refusal(refusal: persisted::Refusal) -> Refusal {
 struct Checked {
     request: async_graphql::Request,
     cost: usize,
+    /// Its name, from the request or the document.
+    operation: Option<String>,
 }
 
 /// Parses (or takes the registered parse of) `document`, checks it against
@@ -179,6 +196,10 @@ async fn check(
         )
         .await?;
 
+    let operation = params
+        .operation_name
+        .clone()
+        .or_else(|| single_operation_name(&parsed));
     let mut request = async_graphql::Request::new(match &document {
         Document::Text(text) => text.as_ref(),
         Document::Registered(prepared) => prepared.body.as_ref(),
@@ -195,7 +216,22 @@ async fn check(
             }
         }
     }
-    Ok(Checked { request, cost })
+    Ok(Checked {
+        request,
+        cost,
+        operation,
+    })
+}
+
+/// The name of a document's only operation, if it has one.
+fn single_operation_name(document: &ExecutableDocument) -> Option<String> {
+    match &document.operations {
+        DocumentOperations::Single(_) => None,
+        DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+            operations.keys().next().map(ToString::to_string)
+        }
+        DocumentOperations::Multiple(_) => None,
+    }
 }
 
 /// Why an operation does not run.
@@ -213,13 +249,19 @@ impl From<Vec<ServerError>> for CheckFailure {
 }
 
 impl CheckFailure {
-    /// The failure as one response of a batch.
-    fn into_value(self) -> Value {
+    /// The failure as one response of a batch, and its error codes.
+    fn into_value(self) -> (Value, Vec<String>) {
         match self {
-            Self::Refused(refusal) => refusal_value(&refusal),
+            Self::Refused(refusal) => (
+                refusal_value(&refusal),
+                vec![refusal.code.as_str().to_owned()],
+            ),
             Self::Errors(errors) => {
-                serde_json::to_value(render(async_graphql::Response::from_errors(errors)).0)
-                    .unwrap_or_default()
+                let (body, outcome) = render(async_graphql::Response::from_errors(errors));
+                (
+                    serde_json::to_value(body).unwrap_or_default(),
+                    outcome.codes,
+                )
             }
         }
     }
@@ -240,6 +282,7 @@ fn request_context(state: &AppState, viewer: Viewer) -> RequestCtx {
             viewer.tenant,
             state.config.dataloader_delay,
         ),
+        business: state.metrics.business.clone(),
     }
 }
 
@@ -296,6 +339,9 @@ async fn pay(
             });
             let mut response = json_response(media, StatusCode::TOO_MANY_REQUESTS, &body);
             response
+                .extensions_mut()
+                .insert(ErrorCodes(vec![ErrorCode::RateLimited.as_str().to_owned()]));
+            response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
             Err(no_store(response))
@@ -347,7 +393,34 @@ async fn execute_single(
     media: ResponseMedia,
     method: Method,
     headers: &HeaderMap,
+    params: GraphQLParams,
+) -> Response {
+    let mut operation = params.operation_name.clone();
+    let mut response = answer_single(
+        state,
+        caller,
+        media,
+        method,
+        headers,
+        params,
+        &mut operation,
+    )
+    .await;
+    if let Some(name) = operation {
+        response.extensions_mut().insert(OperationName(name));
+    }
+    response
+}
+
+/// One operation's answer; `operation` learns its name from the document.
+async fn answer_single(
+    state: &AppState,
+    caller: Caller<'_>,
+    media: ResponseMedia,
+    method: Method,
+    headers: &HeaderMap,
     mut params: GraphQLParams,
+    operation: &mut Option<String>,
 ) -> Response {
     let deadline = tokio::time::Instant::now() + state.config.request_timeout;
     let document_request = std::mem::take(&mut params.document);
@@ -372,6 +445,7 @@ async fn execute_single(
             );
         }
     };
+    operation.clone_from(&checked.operation);
     let remaining = match pay(state, &caller, media, checked.cost).await {
         Ok(remaining) => remaining,
         Err(response) => return response,
@@ -406,7 +480,9 @@ fn graphql_response(
     };
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     if *method != Method::GET || outcome.has_errors {
-        return no_store(bytes_response(media, status, bytes));
+        let mut response = no_store(bytes_response(media, status, bytes));
+        response.extensions_mut().insert(ErrorCodes(outcome.codes));
+        return response;
     }
     let etag = http_cache::etag(viewer, &bytes);
     let mut response = if http_cache::not_modified(headers, &etag) {
@@ -469,8 +545,9 @@ async fn execute_batch(
     // In order, one after another: a later operation sees an earlier one's
     // writes, as if the client had sent them one by one.
     let mut responses = Vec::with_capacity(checked.len());
+    let mut codes = Vec::new();
     for outcome in checked {
-        let answer = match outcome {
+        let (answer, answer_codes) = match outcome {
             Ok(checked) => {
                 let request = checked.request.data(request_context(state, caller.viewer));
                 match run(state, deadline, request).await {
@@ -481,16 +558,29 @@ async fn execute_batch(
                                 cost_extension(state, checked.cost, remaining),
                             );
                         }
-                        serde_json::to_value(render(response).0).unwrap_or_default()
+                        let (body, outcome) = render(response);
+                        (
+                            serde_json::to_value(body).unwrap_or_default(),
+                            outcome.codes,
+                        )
                     }
-                    None => refusal_value(&deadline_refusal(state)),
+                    None => (
+                        refusal_value(&deadline_refusal(state)),
+                        vec![ErrorCode::InternalServerError.as_str().to_owned()],
+                    ),
                 }
             }
             Err(failure) => failure.into_value(),
         };
         responses.push(answer);
+        codes.extend(answer_codes);
     }
-    no_store(json_response(media, StatusCode::OK, &responses))
+    let mut response = no_store(json_response(media, StatusCode::OK, &responses));
+    response.extensions_mut().insert(ErrorCodes(codes));
+    response
+        .extensions_mut()
+        .insert(OperationName(BATCH_OPERATION.to_owned()));
+    response
 }
 
 /// A response body as the spec shapes it: no `data` entry at all for a
@@ -511,6 +601,8 @@ struct Outcome {
     request_error: bool,
     has_errors: bool,
     cache_control: CacheControl,
+    /// The errors' codes, after the error filter.
+    codes: Vec<String>,
 }
 
 /// The response after the error filter.
@@ -518,15 +610,16 @@ fn render(response: async_graphql::Response) -> (ResponseBody, Outcome) {
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|error| error.path.is_empty());
-    let outcome = Outcome {
-        request_error,
-        has_errors: !response.errors.is_empty(),
-        cache_control: response.cache_control,
-    };
     let mut errors = response.errors;
     for error in &mut errors {
         filter_error(error);
     }
+    let outcome = Outcome {
+        request_error,
+        has_errors: !errors.is_empty(),
+        cache_control: response.cache_control,
+        codes: errors.iter().filter_map(error_code).collect(),
+    };
     let body = ResponseBody {
         data: (!request_error).then_some(response.data),
         errors,
@@ -555,6 +648,13 @@ fn filter_error(error: &mut ServerError) {
         tracing::error!(message = %error.message, path = ?error.path, "uncoded error masked");
         error.message = "internal error".into();
         set_code(error, ErrorCode::InternalServerError);
+    }
+}
+
+fn error_code(error: &ServerError) -> Option<String> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code.clone()),
+        _ => None,
     }
 }
 

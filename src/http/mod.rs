@@ -8,6 +8,7 @@ pub mod health;
 pub mod http_cache;
 pub mod media;
 pub mod metrics;
+pub mod observe;
 pub mod params;
 pub mod security;
 
@@ -16,6 +17,9 @@ use axum::routing::get;
 use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
@@ -30,9 +34,14 @@ const COMPRESSION_LEVEL: CompressionLevel = CompressionLevel::Precise(4);
 
 /// The service's routes (contract: `../shared/contract/README.md`).
 pub fn router(state: AppState) -> Router {
+    let graphql = Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ));
     let api = security::api_headers(
-        Router::new()
-            .route("/graphql", get(graphql::get).post(graphql::post))
+        graphql
             .route("/healthz", get(health::healthz))
             .route("/readyz", get(health::readyz))
             .route("/metrics", get(metrics::metrics)),
@@ -46,6 +55,26 @@ pub fn router(state: AppState) -> Router {
                 .quality(COMPRESSION_LEVEL)
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(COMPRESSION_THRESHOLD))),
         )
-        .layer(TraceLayer::new_for_http())
+        // Every request gets an id (or keeps the one it came with), in its
+        // log lines' span and in the response's `x-request-id`.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The span of one request: method, path and the request id, so that every
+/// log line of the request carries the id the client sees.
+fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %id,
+    )
 }

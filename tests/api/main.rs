@@ -15,6 +15,7 @@ mod http;
 mod indexes;
 mod limits;
 mod mutations;
+mod observability;
 mod pagination;
 mod persisted;
 mod pool;
