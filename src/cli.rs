@@ -60,6 +60,13 @@ enum Command {
         #[arg(long)]
         default: bool,
     },
+    /// The platform guide's troubleshooting queries: slowest statements,
+    /// unused and missing indexes, bloat, pool saturation, cache hit ratio.
+    Doctor {
+        /// One JSON object, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Prints a valid token for a tenant's user.
     Token {
         /// The tenant's slug.
@@ -159,6 +166,18 @@ impl Cli {
                     }
                 }
                 result
+            }
+            Command::Doctor { json } => {
+                let target = DatabaseTarget::open(&config).await?;
+                let report = fulexo::doctor::examine(&target.url, config.pool.max_size).await;
+                target.close().await?;
+                let report = report?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                } else {
+                    print!("{report}");
+                }
+                Ok(())
             }
             Command::Token {
                 tenant,

@@ -22,6 +22,7 @@ pub mod cache;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod doctor;
 pub mod error;
 pub mod graphql;
 pub mod guard;

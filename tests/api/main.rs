@@ -10,6 +10,7 @@ mod bad_input;
 mod binary;
 mod cache;
 mod contract_operations;
+mod doctor;
 mod fuzz;
 mod http;
 mod indexes;
