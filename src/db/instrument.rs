@@ -3,8 +3,8 @@
 //! and how long each took, by kind and table.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
@@ -27,20 +27,57 @@ const TABLES: [&str; 12] = [
     "users",
 ];
 
+/// The text of the statements sent while capturing is on (`examples/floor`
+/// replays the very statements a request sends with `pgbench`).
+#[derive(Debug, Clone, Default)]
+pub struct StatementCapture {
+    on: Arc<AtomicBool>,
+    statements: Arc<Mutex<Vec<String>>>,
+}
+
+impl StatementCapture {
+    /// Starts recording, forgetting what was recorded before.
+    pub fn start(&self) {
+        self.lock().clear();
+        self.on.store(true, Ordering::Release);
+    }
+
+    /// Stops recording; the statements sent meanwhile (SQL, then
+    /// `-- binds: [...]`), in the order they were sent.
+    pub fn stop(&self) -> Vec<String> {
+        self.on.store(false, Ordering::Release);
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn record(&self, sql: &str) {
+        if self.on.load(Ordering::Acquire) {
+            self.lock().push(sql.to_owned());
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.statements
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
 /// One connection's instrumentation.
 pub struct StatementTimer {
     statements: Arc<AtomicU64>,
     metrics: DbMetrics,
+    capture: StatementCapture,
     /// Statements sent and not yet answered, oldest first: a pipelining
     /// connection answers in the order it sent.
     in_flight: VecDeque<(Instant, StatementLabels)>,
 }
 
 impl StatementTimer {
-    pub fn new(statements: Arc<AtomicU64>, metrics: DbMetrics) -> Self {
+    pub fn new(statements: Arc<AtomicU64>, metrics: DbMetrics, capture: StatementCapture) -> Self {
         Self {
             statements,
             metrics,
+            capture,
             in_flight: VecDeque::new(),
         }
     }
@@ -52,6 +89,7 @@ impl Instrumentation for StatementTimer {
             InstrumentationEvent::StartQuery { query, .. } => {
                 self.statements.fetch_add(1, Ordering::Relaxed);
                 let sql = query.to_string();
+                self.capture.record(&sql);
                 self.in_flight
                     .push_back((Instant::now(), statement_labels(&sql)));
             }

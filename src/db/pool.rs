@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::PoolConfig;
-use crate::db::instrument::StatementTimer;
+use crate::db::instrument::{StatementCapture, StatementTimer};
 use crate::error::AppError;
 use crate::metrics::DbMetrics;
 
@@ -28,6 +28,7 @@ pub struct Database {
     pool: DbPool,
     statements: Arc<AtomicU64>,
     metrics: DbMetrics,
+    capture: StatementCapture,
     /// Requests waiting for a connection now.
     waiting: Arc<AtomicI64>,
     max_size: u32,
@@ -57,11 +58,14 @@ impl Database {
         let metrics = DbMetrics::default();
         let setup_statements = statements.clone();
         let setup_metrics = metrics.clone();
+        let capture = StatementCapture::default();
+        let setup_capture = capture.clone();
         let statement_timeout_ms = config.statement_timeout.as_millis();
         let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
         manager_config.custom_setup = Box::new(move |url| {
             let statements = setup_statements.clone();
             let metrics = setup_metrics.clone();
+            let capture = setup_capture.clone();
             async move {
                 let mut connection = AsyncPgConnection::establish(url).await?;
                 connection
@@ -70,7 +74,7 @@ impl Database {
                     ))
                     .await
                     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                connection.set_instrumentation(StatementTimer::new(statements, metrics));
+                connection.set_instrumentation(StatementTimer::new(statements, metrics, capture));
                 Ok(connection)
             }
             .boxed()
@@ -89,6 +93,7 @@ impl Database {
             pool,
             statements,
             metrics,
+            capture,
             waiting: Arc::default(),
             max_size: config.max_size,
         })
@@ -129,6 +134,11 @@ impl Database {
 
     pub fn max_size(&self) -> u32 {
         self.max_size
+    }
+
+    /// Records the statements this pool's connections send, on demand.
+    pub fn capture(&self) -> &StatementCapture {
+        &self.capture
     }
 
     /// Statement timings and DataLoader batch sizes, for `/metrics`.

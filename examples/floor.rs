@@ -1,0 +1,363 @@
+//! The physical floor: PostgreSQL itself running the statements the
+//! service sends for `OrdersPage(first: 50)` and `OrderDetail`, with
+//! `pgbench -M prepared`, next to the service's own run of the operation,
+//! at 1, 16 and 64 clients, on the same data, one right after the other.
+//!
+//! The statements are captured from the service (its connections record
+//! what they send while one request of each operation runs), so the floor
+//! replays exactly its SQL and binds (as pgbench variables: parameters,
+//! as the service sends them). Statements that do not depend on each other
+//! (a page's items and shipments; an order's items, shipments and
+//! invoices) go in one pipeline (`\startpipeline`), as the service sends
+//! them at once. The resolver cache is off: both sides reach the database
+//! on every request.
+//!
+//! `cargo run --release --example floor` (settings: `BENCH_DATABASE_URL`,
+//! `BENCH_SECONDS` per run, default 10, `BENCH_CLIENTS`, default `1,16,64`;
+//! `pgbench` on the `PATH`).
+
+// async-graphql's resolver futures nest deeper than the default limit.
+#![recursion_limit = "256"]
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// One statement of a request, ready for pgbench.
+struct Statement {
+    /// The SQL with `$n` replaced by `:name` variables.
+    sql: String,
+    /// `(name, value)` for `pgbench -D`.
+    variables: Vec<(String, String)>,
+    /// Statements of one level run in one pipeline; a level runs after the
+    /// one before (its binds came from that one's rows).
+    level: u8,
+}
+
+/// What one side measured at one client count.
+struct Figures {
+    throughput: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds: u64 = support::env_or("BENCH_SECONDS", "10").parse().unwrap();
+    let clients: Vec<usize> = support::env_or("BENCH_CLIENTS", "1,16,64")
+        .split(',')
+        .map(|count| {
+            count
+                .trim()
+                .parse()
+                .expect("BENCH_CLIENTS: counts, e.g. 1,16,64")
+        })
+        .collect();
+    let duration = Duration::from_secs(seconds);
+    let database = support::bench_database().await;
+    // The default pool (25): pgbench's 64 connections and the pool's must
+    // fit in PostgreSQL's max_connections (100).
+    let app = support::spawn_app(&database, &[("CACHE_ENABLED", "false")]).await;
+    let token = support::demo_token(&database, &app.state).await;
+    let http = reqwest::Client::new();
+
+    let page = json!({ "query": operation("OrdersPage"), "variables": { "first": 50 } });
+    let answer = post(&http, &app.address, &token, &page).await;
+    let id = answer["data"]["orders"]["edges"][0]["node"]["id"].clone();
+    let detail = json!({ "query": operation("OrderDetail"), "variables": { "id": id } });
+
+    let orders = count_orders(&database).await;
+    println!(
+        "{orders} orders; {seconds} s per run; service in this process (cache off) vs pgbench -M prepared\n"
+    );
+    println!(
+        "{:<12} {:>7} | {:>9} {:>8} {:>8} | {:>9} {:>8} {:>8} | {:>10} {:>9}",
+        "operation",
+        "clients",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "floor tx/s",
+        "p50 ms",
+        "p99 ms",
+        "throughput",
+        "p99"
+    );
+    for (name, body) in [("OrdersPage", &page), ("OrderDetail", &detail)] {
+        let capture = app.state.database.capture();
+        capture.start();
+        post(&http, &app.address, &token, body).await;
+        let statements: Vec<Statement> = capture
+            .stop()
+            .iter()
+            .enumerate()
+            .map(|(index, text)| statement(index, text))
+            .collect();
+        let script = pgbench_script(name, &statements);
+        for &count in &clients {
+            let floor = pgbench(&database, &script, &statements, count, seconds);
+            let report = support::load(&app.address, &token, body.clone(), count, duration).await;
+            let service = Figures {
+                throughput: report.throughput(),
+                p50: report.percentile(0.5),
+                p99: report.percentile(0.99),
+            };
+            println!(
+                "{name:<12} {count:>7} | {:>9.0} {:>8.2} {:>8.2} | {:>9.0} {:>8.2} {:>8.2} | {:>9.0}% {:>8.1}x",
+                service.throughput,
+                millis(service.p50),
+                millis(service.p99),
+                floor.throughput,
+                millis(floor.p50),
+                millis(floor.p99),
+                100.0 * service.throughput / floor.throughput,
+                service.p99.as_secs_f64() / floor.p99.as_secs_f64()
+            );
+        }
+        println!(
+            "  {} statements; pgbench script {}",
+            statements.len(),
+            script.display()
+        );
+    }
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+/// A captured statement (`SQL -- binds: [...]`) as pgbench runs it.
+fn statement(index: usize, captured: &str) -> Statement {
+    let (sql, binds) = captured
+        .rsplit_once(" -- binds: ")
+        .unwrap_or((captured, "[]"));
+    let binds = match parse_value(&mut binds.trim().chars().peekable()) {
+        Bind::List(binds) => binds,
+        other => vec![other],
+    };
+    let mut sql = sql.to_owned();
+    let mut variables = Vec::new();
+    // `$10` before `$1`.
+    for (position, bind) in binds.iter().enumerate().rev() {
+        let name = format!("s{index}_{}", position + 1);
+        sql = sql.replace(&format!("${}", position + 1), &format!(":{name}"));
+        variables.push((name, bind.as_text()));
+    }
+    // The first statement finds the rows; products are looked up by the
+    // SKUs of the items; everything else reads by the first's ids.
+    let level = if index == 0 {
+        0
+    } else if sql.contains("FROM \"products\"") {
+        2
+    } else {
+        1
+    };
+    Statement {
+        sql,
+        variables,
+        level,
+    }
+}
+
+/// A bind as diesel's debug output prints it.
+#[derive(Debug)]
+enum Bind {
+    Scalar(String),
+    Text(String),
+    List(Vec<Bind>),
+}
+
+impl Bind {
+    /// PostgreSQL's text form, for a parameter.
+    fn as_text(&self) -> String {
+        match self {
+            Self::Scalar(text) | Self::Text(text) => text.clone(),
+            Self::List(items) => {
+                let items: Vec<String> = items
+                    .iter()
+                    .map(|item| match item {
+                        Self::Text(text) => {
+                            format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+                        }
+                        other => other.as_text(),
+                    })
+                    .collect();
+                format!("{{{}}}", items.join(","))
+            }
+        }
+    }
+}
+
+fn parse_value(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Bind {
+    while chars.peek().is_some_and(|c| c.is_whitespace()) {
+        chars.next();
+    }
+    match chars.peek() {
+        Some('[') => {
+            chars.next();
+            let mut items = Vec::new();
+            loop {
+                while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    chars.next();
+                    return Bind::List(items);
+                }
+                if chars.peek().is_none() {
+                    return Bind::List(items);
+                }
+                items.push(parse_value(chars));
+            }
+        }
+        Some('"') => {
+            chars.next();
+            let mut text = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => text.extend(chars.next()),
+                    '"' => break,
+                    c => text.push(c),
+                }
+            }
+            Bind::Text(text)
+        }
+        _ => {
+            let mut text = String::new();
+            while let Some(&c) = chars.peek() {
+                if c == ',' || c == ']' {
+                    break;
+                }
+                text.push(c);
+                chars.next();
+            }
+            Bind::Scalar(text.trim().to_owned())
+        }
+    }
+}
+
+/// The pgbench script of one request: its levels in order, each level's
+/// statements in one pipeline.
+fn pgbench_script(name: &str, statements: &[Statement]) -> PathBuf {
+    let mut script = String::new();
+    for level in 0..=2 {
+        let group: Vec<&Statement> = statements.iter().filter(|s| s.level == level).collect();
+        if group.len() > 1 {
+            script.push_str("\\startpipeline\n");
+        }
+        for statement in &group {
+            let _ = writeln!(script, "{};", statement.sql);
+        }
+        if group.len() > 1 {
+            script.push_str("\\endpipeline\n");
+        }
+    }
+    let path = std::env::temp_dir().join(format!("fulexo-floor-{name}.sql"));
+    std::fs::write(&path, script).expect("writing the pgbench script");
+    path
+}
+
+/// Runs pgbench; throughput and latency percentiles from its
+/// per-transaction log.
+fn pgbench(
+    database: &str,
+    script: &PathBuf,
+    statements: &[Statement],
+    clients: usize,
+    seconds: u64,
+) -> Figures {
+    let log_dir = std::env::temp_dir().join(format!("fulexo-floor-log-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&log_dir);
+    std::fs::create_dir_all(&log_dir).unwrap();
+    let mut command = Command::new("pgbench");
+    command
+        .args(["-n", "-M", "prepared", "-l"])
+        .arg(format!("--log-prefix={}", log_dir.join("tx").display()))
+        .args(["-c", &clients.to_string()])
+        .args(["-j", &clients.clamp(1, 2).to_string()])
+        .args(["-T", &seconds.to_string()])
+        .arg("-f")
+        .arg(script);
+    for statement in statements {
+        for (name, value) in &statement.variables {
+            command.arg("-D").arg(format!("{name}={value}"));
+        }
+    }
+    let output = command
+        .arg(database)
+        .output()
+        .expect("running pgbench (install PostgreSQL's client programs)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "pgbench failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let throughput = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|tps| tps.parse().ok())
+        .expect("pgbench printed no tps");
+    let mut latencies: Vec<u64> = Vec::new();
+    for entry in std::fs::read_dir(&log_dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        // client_id transaction_no time_us script_no epoch epoch_us
+        latencies.extend(
+            text.lines()
+                .filter_map(|line| line.split_whitespace().nth(2)?.parse::<u64>().ok()),
+        );
+    }
+    let _ = std::fs::remove_dir_all(&log_dir);
+    latencies.sort_unstable();
+    let percentile = |p: f64| {
+        let index = ((latencies.len().max(1) - 1) as f64 * p).round() as usize;
+        Duration::from_micros(latencies.get(index).copied().unwrap_or_default())
+    };
+    Figures {
+        throughput,
+        p50: percentile(0.5),
+        p99: percentile(0.99),
+    }
+}
+
+async fn count_orders(database: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(database, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .query_one("SELECT count(*) FROM orders", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+fn operation(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/contract/operations/{name}.graphql",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+async fn post(http: &reqwest::Client, address: &str, token: &str, body: &Value) -> Value {
+    let answer: Value = http
+        .post(format!("{address}/graphql"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer.get("errors").is_none(), "{answer}");
+    answer
+}
