@@ -315,6 +315,29 @@ impl BatchQuery for ProductById {
 /// A request's loader for one batched query.
 pub type RequestLoader<Q> = DataLoader<TenantLoader<Q>, HashMapCache>;
 
+/// Loads `keys` as one batch at once, without waiting out the loader's
+/// delay (the caller already holds the whole batch), and leaves the values
+/// in the request's loader cache, where each node then finds its own.
+pub async fn prime<Q: BatchQuery>(
+    loader: &RequestLoader<Q>,
+    keys: impl IntoIterator<Item = Q::Key>,
+) -> Result<HashMap<Q::Key, Q::Value>, SharedError> {
+    let keys: Vec<Q::Key> = keys
+        .into_iter()
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .collect();
+    let values = loader.loader().load(&keys).await?;
+    loader
+        .feed_many(
+            values
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone())),
+        )
+        .await;
+    Ok(values)
+}
+
 /// All loaders of one request.
 pub struct Loaders {
     pub order_by_id: RequestLoader<OrderById>,

@@ -6,7 +6,9 @@
 //! takes longer to resolve than the loader's delay (a loaded machine, a debug
 //! build) splits its keys over several batches. Priming the request's loaders
 //! from the connection makes a page's cost independent of its size and of
-//! timing; each node then finds its relations in the loader's cache.
+//! timing; each node then finds its relations in the loader's cache. The
+//! page already holds every key, so the batches run at once, without the
+//! loaders' delay.
 
 use std::collections::HashSet;
 
@@ -15,6 +17,7 @@ use uuid::Uuid;
 
 use crate::error::gql;
 use crate::graphql::context::RequestCtx;
+use crate::graphql::loaders::prime;
 
 /// Primes what `node` (an `Order` selection) asks of these orders.
 pub async fn order_relations(
@@ -29,20 +32,20 @@ pub async fn order_relations(
     let ids = || order_ids.iter().copied();
     let items = async {
         if node.field("items").exists() {
-            loaders.items_by_order.load_many(ids()).await.map(Some)
+            prime(&loaders.items_by_order, ids()).await.map(Some)
         } else {
             Ok(None)
         }
     };
     let shipments = async {
         if node.field("shipments").exists() {
-            loaders.shipments_by_order.load_many(ids()).await?;
+            prime(&loaders.shipments_by_order, ids()).await?;
         }
         Ok(())
     };
     let invoices = async {
         if node.field("invoices").exists() {
-            loaders.invoices_by_order.load_many(ids()).await?;
+            prime(&loaders.invoices_by_order, ids()).await?;
         }
         Ok(())
     };
@@ -55,7 +58,7 @@ pub async fn order_relations(
             .flatten()
             .map(|item| item.sku.clone())
             .collect();
-        loaders.product_by_sku.load_many(skus).await.map_err(gql)?;
+        prime(&loaders.product_by_sku, skus).await.map_err(gql)?;
     }
     Ok(())
 }
@@ -71,9 +74,7 @@ pub async fn shipment_orders(
         return Ok(());
     }
     let loaders = &RequestCtx::of(ctx)?.loaders;
-    loaders
-        .order_by_id
-        .load_many(order_ids.iter().copied())
+    prime(&loaders.order_by_id, order_ids.iter().copied())
         .await
         .map_err(gql)?;
     Ok(())
