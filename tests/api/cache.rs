@@ -252,15 +252,7 @@ async fn with_redis_stopped_every_operation_still_answers_and_hits_resume_after_
         .unwrap()
         .status();
     assert_eq!(status, 200, "Redis is not part of readiness");
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("fulexo_cache_redis_available 0"),
         "{metrics}"

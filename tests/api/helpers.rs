@@ -360,6 +360,13 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// `GET /metrics`, as text.
+    pub async fn metrics(&self) -> String {
+        let response = self.http.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().await.unwrap()
+    }
+
     /// Statements the service has sent to PostgreSQL so far.
     pub fn statements(&self) -> u64 {
         self.state.database.statements_sent()

@@ -393,15 +393,7 @@ async fn metrics_report_the_statements_sent() {
     let token = app.token(DEMO, Role::Viewer).await;
     app.data(&token, &operation("OrdersPage"), json!({ "first": 5 }))
         .await;
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     let line = text
         .lines()
         .find(|line| line.starts_with("fulexo_db_statements_total "))

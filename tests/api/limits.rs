@@ -476,15 +476,7 @@ async fn refusals_and_admitted_costs_are_counted_for_metrics() {
         json!({}),
     )
     .await;
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("fulexo_requests_refused_total{reason=\"QUERY_TOO_DEEP\"} 2"),
         "{metrics}"

@@ -3,16 +3,9 @@
 //! id its log lines carry.
 
 use fulexo::auth::Role;
-use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{DEMO, TestApp, operation};
-
-async fn scrape(app: &TestApp) -> String {
-    let response = app.http.get(app.url("/metrics")).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.text().await.unwrap()
-}
 
 #[tokio::test]
 async fn metrics_name_requests_statements_batches_pool_cache_errors_and_orders() {
@@ -36,7 +29,7 @@ async fn metrics_name_requests_statements_batches_pool_cache_errors_and_orders()
     )
     .await;
 
-    let metrics = scrape(&app).await;
+    let metrics = app.metrics().await;
     for expected in [
         // Requests by operation and outcome, in seconds.
         "fulexo_graphql_request_duration_seconds_count{operation=\"OrdersPage\",outcome=\"ok\"} 1",
@@ -78,7 +71,7 @@ async fn operation_names_cannot_grow_the_metrics_without_bound() {
         app.data(&token, &format!("query Q{n} {{ __typename }}"), json!({}))
             .await;
     }
-    let metrics = scrape(&app).await;
+    let metrics = app.metrics().await;
     assert!(metrics.contains("operation=\"(other)\",outcome=\"ok\"} 5"));
     let names = metrics
         .lines()
