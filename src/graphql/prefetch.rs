@@ -63,6 +63,11 @@ pub async fn order_relations(
     Ok(())
 }
 
+/// Whether the field being resolved is the operation's only root field.
+pub fn only_root_field(ctx: &Context<'_>) -> bool {
+    ctx.query_env.operation.node.selection_set.node.items.len() == 1
+}
+
 /// Primes the orders of shipments when `node` (a `Shipment` selection)
 /// asks for them.
 pub async fn shipment_orders(

@@ -119,7 +119,14 @@ impl QueryRoot {
     #[graphql(cache_control(no_cache))]
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
         let id = GlobalId::decode_as(&id, NodeKind::Order).map_err(gql)?;
-        order::load(ctx, id).await
+        let order = order::load(ctx, id).await?;
+        // Alone in its request, the order's relations are all its own: load
+        // them at once rather than a loader delay per level. Beside other
+        // lookups, the loaders gather everyone's keys into one batch.
+        if order.is_some() && prefetch::only_root_field(ctx) {
+            prefetch::order_relations(ctx, ctx.look_ahead(), &[id]).await?;
+        }
+        Ok(order)
     }
 
     /// Your tenant's orders, newest `createdAt` first unless `orderBy` says
