@@ -67,10 +67,10 @@ async fn main() {
     let token = support::demo_token(&database, &app.state).await;
     let http = reqwest::Client::new();
 
-    let page = json!({ "query": operation("OrdersPage"), "variables": { "first": 50 } });
+    let page = json!({ "query": support::operation("OrdersPage"), "variables": { "first": 50 } });
     let answer = post(&http, &app.address, &token, &page).await;
     let id = answer["data"]["orders"]["edges"][0]["node"]["id"].clone();
-    let detail = json!({ "query": operation("OrderDetail"), "variables": { "id": id } });
+    let detail = json!({ "query": support::operation("OrderDetail"), "variables": { "id": id } });
 
     let orders = count_orders(&database).await;
     println!(
@@ -337,14 +337,6 @@ async fn count_orders(database: &str) -> i64 {
         .await
         .unwrap()
         .get(0)
-}
-
-fn operation(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/tests/contract/operations/{name}.graphql",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
 }
 
 async fn post(http: &reqwest::Client, address: &str, token: &str, body: &Value) -> Value {

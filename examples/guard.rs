@@ -8,6 +8,9 @@
 // async-graphql's resolver futures nest deeper than the default limit.
 #![recursion_limit = "256"]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -45,11 +48,7 @@ async fn main() {
         "operation", "guard (all)", "validation only", "registered"
     );
     for (name, variables) in operations {
-        let text = std::fs::read_to_string(format!(
-            "{}/tests/contract/operations/{name}.graphql",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
+        let text = support::operation(name);
         let variables = Variables::from_json(variables);
 
         let started = Instant::now();

@@ -21,6 +21,15 @@ use tokio_postgres::NoTls;
 pub const BENCH_TENANTS: u32 = 4;
 pub const BENCH_ORDERS: u32 = 25_000;
 
+/// The frontend's operation `name`, from the contract.
+pub fn operation(name: &str) -> String {
+    let path = format!(
+        "{}/tests/contract/operations/{name}.graphql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
 pub fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }

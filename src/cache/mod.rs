@@ -105,6 +105,14 @@ struct L1Entry {
 }
 
 impl L1Entry {
+    /// The value, as the type its resolver stored.
+    fn value<T: Clone + 'static>(&self) -> Result<T, AppError> {
+        self.value
+            .downcast_ref::<T>()
+            .cloned()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("cached value of another type")))
+    }
+
     /// XFetch: recompute when `now - delta * beta * ln(rand) >= expiry`.
     fn should_refresh_early(&self) -> bool {
         let random: f64 = rand::rng().random_range(f64::MIN_POSITIVE..1.0);
@@ -316,12 +324,7 @@ impl Cache {
         if !self.enabled() {
             return load().await;
         }
-        let key = self.0.keys.entry(
-            scope.tenant,
-            policy.resolver,
-            policy.per_role.then_some(scope.role),
-            args,
-        );
+        let key = self.entry_key(policy, scope, args);
         let tags: Vec<String> = tags.iter().map(Tag::render).collect();
         if let Some(entry) = self.l1_get(&key).await
             && let Some(value) = entry.value.downcast_ref::<T>()
@@ -348,11 +351,23 @@ impl Cache {
             })
             .await
             .map_err(|error| error.duplicate())?;
-        entry
-            .value
-            .downcast_ref::<T>()
-            .cloned()
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("cached value of another type")))
+        entry.value()
+    }
+
+    /// The key of a resolver's value for `args`, as its policy says (the
+    /// role only where the answer depends on it).
+    fn entry_key(
+        &self,
+        policy: &'static CachePolicy,
+        scope: Scope,
+        args: &impl Serialize,
+    ) -> String {
+        self.0.keys.entry(
+            scope.tenant,
+            policy.resolver,
+            policy.per_role.then_some(scope.role),
+            args,
+        )
     }
 
     /// Recomputes and stores a value now, whatever is cached (warming).
@@ -372,19 +387,14 @@ impl Cache {
         if !self.enabled() {
             return load().await;
         }
-        let key = self.0.keys.entry(
-            scope.tenant,
-            policy.resolver,
-            policy.per_role.then_some(scope.role),
-            args,
-        );
+        let key = self.entry_key(policy, scope, args);
         let tags: Vec<String> = tags.iter().map(Tag::render).collect();
         let entry = self
             .compute(policy, scope.tenant, &key, &tags, load)
             .await?;
-        let value = entry.value.downcast_ref::<T>().cloned();
+        let value = entry.value();
         self.0.l1.insert(key, entry).await;
-        value.ok_or_else(|| AppError::internal(anyhow::anyhow!("cached value of another type")))
+        value
     }
 
     /// An L1 entry, if present and none of its tags moved since.

@@ -349,7 +349,22 @@ async fn pay(
     }
 }
 
-/// `extensions.cost`, when asked for.
+/// Adds `extensions.cost` to `response` when the caller asked for it.
+fn report_cost(
+    state: &AppState,
+    caller: &Caller<'_>,
+    response: &mut async_graphql::Response,
+    cost: usize,
+    remaining: u64,
+) {
+    if caller.include_cost {
+        response
+            .extensions
+            .insert("cost".into(), cost_extension(state, cost, remaining));
+    }
+}
+
+/// `extensions.cost`.
 fn cost_extension(state: &AppState, cost: usize, remaining: u64) -> async_graphql::Value {
     let mut value = serde_json::Map::new();
     value.insert("estimated".into(), json!(cost));
@@ -454,12 +469,7 @@ async fn answer_single(
     let Some(mut response) = run(state, deadline, request).await else {
         return no_store(deadline_refusal(state).into_response(media));
     };
-    if caller.include_cost {
-        response.extensions.insert(
-            "cost".into(),
-            cost_extension(state, checked.cost, remaining),
-        );
-    }
+    report_cost(state, &caller, &mut response, checked.cost, remaining);
     graphql_response(media, &method, headers, &caller.viewer, response)
 }
 
@@ -552,12 +562,7 @@ async fn execute_batch(
                 let request = checked.request.data(request_context(state, caller.viewer));
                 match run(state, deadline, request).await {
                     Some(mut response) => {
-                        if caller.include_cost {
-                            response.extensions.insert(
-                                "cost".into(),
-                                cost_extension(state, checked.cost, remaining),
-                            );
-                        }
+                        report_cost(state, &caller, &mut response, checked.cost, remaining);
                         let (body, outcome) = render(response);
                         (
                             serde_json::to_value(body).unwrap_or_default(),
