@@ -5,6 +5,7 @@ use async_graphql::{Context, ID, Object};
 use crate::db::models;
 use crate::error::{AppError, gql};
 use crate::graphql::ids::{GlobalId, NodeKind};
+use crate::graphql::loaders::Lookup;
 use crate::graphql::order::{self, Order};
 use crate::graphql::scalars::{DateTime, Decimal};
 
@@ -35,10 +36,12 @@ impl Invoice {
     }
 
     async fn order(&self, ctx: &Context<'_>) -> async_graphql::Result<Order> {
-        order::load(ctx, self.0.order_id).await?.ok_or_else(|| {
-            gql(AppError::internal(anyhow::anyhow!(
-                "invoice without its order"
-            )))
-        })
+        order::load(ctx, self.0.order_id, Lookup::Batched)
+            .await?
+            .ok_or_else(|| {
+                gql(AppError::internal(anyhow::anyhow!(
+                    "invoice without its order"
+                )))
+            })
     }
 }

@@ -338,6 +338,30 @@ pub async fn prime<Q: BatchQuery>(
     Ok(values)
 }
 
+/// How a by-id lookup reaches the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Through the loader's batch window: the other lookups of the
+    /// request's level share its statement.
+    Batched,
+    /// At once: nothing else in the request can join its batch (it is
+    /// alone at the operation's root), so waiting out the delay buys nothing.
+    AtOnce,
+}
+
+/// One key's value, by `lookup`; either way it stays in the request's
+/// loader cache.
+pub async fn load_one<Q: BatchQuery>(
+    loader: &RequestLoader<Q>,
+    key: Q::Key,
+    lookup: Lookup,
+) -> Result<Option<Q::Value>, SharedError> {
+    match lookup {
+        Lookup::Batched => loader.load_one(key).await,
+        Lookup::AtOnce => Ok(prime(loader, [key.clone()]).await?.remove(&key)),
+    }
+}
+
 /// All loaders of one request.
 pub struct Loaders {
     pub order_by_id: RequestLoader<OrderById>,

@@ -7,6 +7,7 @@ use crate::error::gql;
 use crate::graphql::context::RequestCtx;
 use crate::graphql::ids::{GlobalId, NodeKind};
 use crate::graphql::invoice::Invoice;
+use crate::graphql::loaders::{Lookup, load_one};
 use crate::graphql::order::{self, Order};
 use crate::graphql::order_item::OrderItem;
 use crate::graphql::product::Product;
@@ -23,33 +24,30 @@ pub enum Node {
     Product(Product),
 }
 
-/// The object a global id names, if it exists in the caller's tenant.
-pub async fn load(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
+/// The object a global id names, if it exists in the caller's tenant,
+/// looked up by `lookup`.
+pub async fn load(
+    ctx: &Context<'_>,
+    id: &ID,
+    lookup: Lookup,
+) -> async_graphql::Result<Option<Node>> {
     let global = GlobalId::decode(id).map_err(gql)?;
     let loaders = &RequestCtx::of(ctx)?.loaders;
     Ok(match global.kind {
-        NodeKind::Order => order::load(ctx, global.id).await?.map(Node::Order),
-        NodeKind::OrderItem => loaders
-            .order_item_by_id
-            .load_one(global.id)
+        NodeKind::Order => order::load(ctx, global.id, lookup).await?.map(Node::Order),
+        NodeKind::OrderItem => load_one(&loaders.order_item_by_id, global.id, lookup)
             .await
             .map_err(gql)?
             .map(|row| Node::OrderItem(OrderItem(row))),
-        NodeKind::Shipment => loaders
-            .shipment_by_id
-            .load_one(global.id)
+        NodeKind::Shipment => load_one(&loaders.shipment_by_id, global.id, lookup)
             .await
             .map_err(gql)?
             .map(|row| Node::Shipment(Shipment(row))),
-        NodeKind::Invoice => loaders
-            .invoice_by_id
-            .load_one(global.id)
+        NodeKind::Invoice => load_one(&loaders.invoice_by_id, global.id, lookup)
             .await
             .map_err(gql)?
             .map(|row| Node::Invoice(Invoice(row))),
-        NodeKind::Product => loaders
-            .product_by_id
-            .load_one(global.id)
+        NodeKind::Product => load_one(&loaders.product_by_id, global.id, lookup)
             .await
             .map_err(gql)?
             .map(|row| Node::Product(Product(row))),

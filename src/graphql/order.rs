@@ -8,6 +8,7 @@ use crate::error::gql;
 use crate::graphql::context::RequestCtx;
 use crate::graphql::ids::{GlobalId, NodeKind};
 use crate::graphql::invoice::Invoice;
+use crate::graphql::loaders::{Lookup, load_one};
 use crate::graphql::order_item::OrderItem;
 use crate::graphql::scalars::{BigInt, DateTime, Decimal};
 use crate::graphql::shipment::Shipment;
@@ -99,9 +100,13 @@ impl Order {
     }
 }
 
-/// The order with this row id, through the request's loader (null when it
-/// does not exist or belongs to another tenant).
-pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Option<Order>> {
+/// The order with this row id, through the request's loader by `lookup`
+/// (null when it does not exist or belongs to another tenant).
+pub async fn load(
+    ctx: &Context<'_>,
+    id: uuid::Uuid,
+    lookup: Lookup,
+) -> async_graphql::Result<Option<Order>> {
     let loader = &RequestCtx::of(ctx)?.loaders.order_by_id;
-    Ok(loader.load_one(id).await.map_err(gql)?.map(Order))
+    Ok(load_one(loader, id, lookup).await.map_err(gql)?.map(Order))
 }

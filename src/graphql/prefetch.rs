@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::error::gql;
 use crate::graphql::context::RequestCtx;
-use crate::graphql::loaders::prime;
+use crate::graphql::loaders::{Lookup, prime};
 
 /// Primes what `node` (an `Order` selection) asks of these orders.
 pub async fn order_relations(
@@ -63,9 +63,14 @@ pub async fn order_relations(
     Ok(())
 }
 
-/// Whether the field being resolved is the operation's only root field.
-pub fn only_root_field(ctx: &Context<'_>) -> bool {
-    ctx.query_env.operation.node.selection_set.node.items.len() == 1
+/// How a root lookup loads: at once when it is the operation's only root
+/// field (no other lookup can join its batch), else batched.
+pub fn root_lookup(ctx: &Context<'_>) -> Lookup {
+    if ctx.query_env.operation.node.selection_set.node.items.len() == 1 {
+        Lookup::AtOnce
+    } else {
+        Lookup::Batched
+    }
 }
 
 /// Primes the orders of shipments when `node` (a `Shipment` selection)

@@ -16,6 +16,7 @@ use crate::graphql::audit_log::AuditLog;
 use crate::graphql::context::RequestCtx;
 use crate::graphql::cursor;
 use crate::graphql::ids::{GlobalId, NodeKind};
+use crate::graphql::loaders::Lookup;
 use crate::graphql::node::{self, Node};
 use crate::graphql::order::{self, Order};
 use crate::graphql::order_stats::{DailyOrderStats, OrderStatusCount, ProductSales};
@@ -111,7 +112,15 @@ impl QueryRoot {
     // Rows change with every write: revalidate (ETag) on each use.
     #[graphql(cache_control(no_cache))]
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
-        node::load(ctx, &id).await
+        let lookup = prefetch::root_lookup(ctx);
+        let node = node::load(ctx, &id, lookup).await?;
+        // As for `order(id:)`.
+        if lookup == Lookup::AtOnce
+            && let Some(Node::Order(order)) = &node
+        {
+            prefetch::order_relations(ctx, ctx.look_ahead(), &[order.0.id]).await?;
+        }
+        Ok(node)
     }
 
     /// The order with this id; null when it does not exist in your tenant.
@@ -119,11 +128,13 @@ impl QueryRoot {
     #[graphql(cache_control(no_cache))]
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
         let id = GlobalId::decode_as(&id, NodeKind::Order).map_err(gql)?;
-        let order = order::load(ctx, id).await?;
-        // Alone in its request, the order's relations are all its own: load
-        // them at once rather than a loader delay per level. Beside other
-        // lookups, the loaders gather everyone's keys into one batch.
-        if order.is_some() && prefetch::only_root_field(ctx) {
+        // Alone in its request, the order and its relations are all its
+        // own: load them at once rather than a loader delay per level.
+        // Beside other lookups, the loaders gather everyone's keys into one
+        // batch.
+        let lookup = prefetch::root_lookup(ctx);
+        let order = order::load(ctx, id, lookup).await?;
+        if order.is_some() && lookup == Lookup::AtOnce {
             prefetch::order_relations(ctx, ctx.look_ahead(), &[id]).await?;
         }
         Ok(order)

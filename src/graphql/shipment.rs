@@ -6,6 +6,7 @@ use crate::db::ShipmentStatus;
 use crate::db::models;
 use crate::error::{AppError, gql};
 use crate::graphql::ids::{GlobalId, NodeKind};
+use crate::graphql::loaders::Lookup;
 use crate::graphql::order::{self, Order};
 use crate::graphql::scalars::DateTime;
 
@@ -45,10 +46,12 @@ impl Shipment {
     }
 
     async fn order(&self, ctx: &Context<'_>) -> async_graphql::Result<Order> {
-        order::load(ctx, self.0.order_id).await?.ok_or_else(|| {
-            gql(AppError::internal(anyhow::anyhow!(
-                "shipment without its order"
-            )))
-        })
+        order::load(ctx, self.0.order_id, Lookup::Batched)
+            .await?
+            .ok_or_else(|| {
+                gql(AppError::internal(anyhow::anyhow!(
+                    "shipment without its order"
+                )))
+            })
     }
 }

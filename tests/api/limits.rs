@@ -438,8 +438,8 @@ async fn a_batch_counts_as_the_sum_of_its_parts_and_has_a_maximum_length() {
 
 #[tokio::test]
 async fn a_request_past_its_deadline_is_stopped_with_a_clear_error() {
-    // Loaders wait a second before they batch: any by-id lookup outlives
-    // a 200 ms deadline.
+    // Loaders wait a second before they batch: two lookups side by side
+    // (one alone would not wait for others' keys) outlive a 200 ms deadline.
     let app =
         TestApp::spawn_with(&[("REQUEST_TIMEOUT", "200ms"), ("DATALOADER_DELAY", "1s")]).await;
     let token = app.token(DEMO, Role::Viewer).await;
@@ -448,7 +448,7 @@ async fn a_request_past_its_deadline_is_stopped_with_a_clear_error() {
     let (status, body) = app
         .graphql(
             &token,
-            "query($id: ID!) { order(id: $id) { id } }",
+            "query($id: ID!) { a: order(id: $id) { id } b: order(id: $id) { id } }",
             json!({ "id": id }),
         )
         .await;

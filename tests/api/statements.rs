@@ -60,3 +60,44 @@ async fn order_detail_and_undelivered_shipments_batch_their_relations() {
     // The page, and the orders of all its shipments.
     assert_eq!((five, hundred), (2, 2));
 }
+
+#[tokio::test]
+async fn a_lookup_alone_loads_at_once_and_lookups_side_by_side_share_batches() {
+    let app = TestApp::spawn().await;
+    let token = app.token(DEMO, Role::Member).await;
+    let orders: Vec<Uuid> = app
+        .sql
+        .query(
+            "SELECT id FROM orders WHERE tenant_id = $1 ORDER BY created_at LIMIT 2",
+            &[&app.tenant(DEMO).0],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let ids: Vec<String> = orders
+        .iter()
+        .map(|order| GlobalId::encode(NodeKind::Order, *order).0)
+        .collect();
+    let relations = "items { sku product { name } } shipments { trackingNo } invoices { number }";
+
+    // node(id:) of an order, alone: the order, its items, their products,
+    // its shipments, its invoices, as OrderDetail.
+    let node =
+        format!("query($id: ID!) {{ node(id: $id) {{ id ... on Order {{ {relations} }} }} }}");
+    assert_eq!(
+        statements_of(&app, &token, &node, json!({ "id": ids[0] })).await,
+        5
+    );
+
+    // Two aliased lookups: the loaders still gather both orders' keys, one
+    // statement per relation for the two.
+    let two = format!(
+        "query($a: ID!, $b: ID!) {{ a: order(id: $a) {{ id {relations} }} b: order(id: $b) {{ id {relations} }} }}"
+    );
+    assert_eq!(
+        statements_of(&app, &token, &two, json!({ "a": ids[0], "b": ids[1] })).await,
+        5
+    );
+}
