@@ -26,6 +26,10 @@
 //! --token "$(cargo run --release -- token --tenant demo --role MEMBER)"
 //! --stages 30s:100,60s:100,30s:200,60s:200,30s:0 --budget-p95 all=500ms`
 //!
+//! A soak, memory sampled every 10 s (`--rss-every`; `--pid` names the
+//! service's process with `--url`):
+//! `cargo run --release --example loadtest -- --clients 64 --duration 10m`
+//!
 //! Exit status: 0 when every budget is met, 1 when one is missed, 2 when the
 //! run cannot start (bad flags, unreachable service, refused token, no data).
 
@@ -112,6 +116,14 @@ struct Cli {
     /// Print the results as one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// How often to sample the service's resident memory (RSS) during the
+    /// measured run, for a soak: flat memory means nothing accumulates.
+    #[arg(long, default_value = "10s", value_parser = parse_positive_duration)]
+    rss_every: Duration,
+    /// The service's process id, for --url on this machine (in-process runs
+    /// sample their own process, service and clients together).
+    #[arg(long, requires = "url")]
+    pid: Option<u32>,
 }
 
 // ---------------------------------------------------------------------------
@@ -1203,9 +1215,95 @@ impl Crew {
     }
 }
 
+/// The resident memory of a process over the measured run, read from
+/// `/proc/PID/status`.
+struct Memory {
+    pid: u32,
+    every: Duration,
+    samples: Vec<RssSample>,
+}
+
+#[derive(Serialize)]
+struct RssSample {
+    at_s: f64,
+    rss_mib: f64,
+}
+
+impl Memory {
+    fn new(pid: u32, every: Duration) -> Self {
+        Self {
+            pid,
+            every,
+            samples: Vec::new(),
+        }
+    }
+
+    /// Samples when the next sample is due at `elapsed` into the run.
+    fn sample_if_due(&mut self, elapsed: Duration) {
+        if elapsed >= self.next_due() {
+            self.sample(elapsed);
+        }
+    }
+
+    fn sample(&mut self, elapsed: Duration) {
+        if let Some(kib) = resident_kib(self.pid) {
+            self.samples.push(RssSample {
+                at_s: elapsed.as_secs_f64(),
+                rss_mib: kib as f64 / 1024.0,
+            });
+        }
+    }
+
+    /// When the next sample is due, for the driver's sleep.
+    fn next_due(&self) -> Duration {
+        self.every * self.samples.len() as u32
+    }
+
+    fn print(&self) {
+        let (Some(first), Some(last)) = (self.samples.first(), self.samples.last()) else {
+            println!("memory: process {} could not be read", self.pid);
+            return;
+        };
+        println!(
+            "\nmemory (RSS of process {}, every {})",
+            self.pid,
+            humantime::format_duration(self.every)
+        );
+        for sample in &self.samples {
+            println!("  {:>6.0} s  {:>8.1} MiB", sample.at_s, sample.rss_mib);
+        }
+        let peak = self
+            .samples
+            .iter()
+            .map(|sample| sample.rss_mib)
+            .fold(0.0, f64::max);
+        println!(
+            "  first {:.1} MiB, last {:.1} MiB ({:+.1} MiB), peak {:.1} MiB",
+            first.rss_mib,
+            last.rss_mib,
+            last.rss_mib - first.rss_mib,
+            peak
+        );
+    }
+}
+
+/// `VmRSS` of a process, in KiB (Linux).
+fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// Runs the warm-up and the measured run, adjusting the clients once a
-/// second; returns the figures and how long the measured run took.
-async fn drive(run: Arc<Run>, shape: &LoadShape) -> (Stats, Duration) {
+/// second and sampling memory; returns the figures and how long the
+/// measured run took.
+async fn drive(run: Arc<Run>, shape: &LoadShape, memory: &mut Option<Memory>) -> (Stats, Duration) {
     let mut crew = Crew::new(run.clone());
     let mut next_progress = PROGRESS_EVERY;
     loop {
@@ -1215,6 +1313,9 @@ async fn drive(run: Arc<Run>, shape: &LoadShape) -> (Stats, Duration) {
         }
         let phase = run.phase(now);
         crew.resize(shape.clients_at(phase));
+        if let (Phase::Measured(elapsed), Some(memory)) = (phase, memory.as_mut()) {
+            memory.sample_if_due(elapsed);
+        }
         if let Phase::Measured(elapsed) = phase
             && elapsed >= next_progress
         {
@@ -1232,8 +1333,14 @@ async fn drive(run: Arc<Run>, shape: &LoadShape) -> (Stats, Duration) {
         } else {
             run.until
         };
-        let wake = (now + Duration::from_secs(1)).min(boundary);
+        let mut wake = (now + Duration::from_secs(1)).min(boundary);
+        if let Some(memory) = memory.as_ref() {
+            wake = wake.min(run.measure_from + memory.next_due()).max(now);
+        }
         tokio::time::sleep_until(wake.into()).await;
+    }
+    if let Some(memory) = memory.as_mut() {
+        memory.sample(run.measure_from.elapsed());
     }
     let stats = crew.finish().await;
     // Until the last request answered: those in flight at the end count.
@@ -1420,6 +1527,7 @@ fn results_json(
     settings: &Settings,
     shape: &LoadShape,
     report: &Report,
+    memory: &Option<Memory>,
     notes: &[String],
     missed: &[String],
 ) -> Value {
@@ -1434,6 +1542,11 @@ fn results_json(
         "elapsed_s": report.elapsed.as_secs_f64(),
         "operations": report.operations,
         "total": report.total,
+        "memory": memory.as_ref().map(|memory| json!({
+            "pid": memory.pid,
+            "every_s": memory.every.as_secs_f64(),
+            "samples": memory.samples,
+        })),
         "notes": notes,
         "missed_budgets": missed,
         "passed": missed.is_empty(),
@@ -1608,7 +1721,12 @@ async fn main() {
         completed: AtomicU64::new(0),
         transitions_unavailable: AtomicU64::new(0),
     });
-    let (stats, elapsed) = drive(run.clone(), &shape).await;
+    let pid = match (&cli.url, cli.pid) {
+        (None, _) => Some(std::process::id()),
+        (Some(_), pid) => pid,
+    };
+    let mut memory = pid.map(|pid| Memory::new(pid, cli.rss_every));
+    let (stats, elapsed) = drive(run.clone(), &shape, &mut memory).await;
 
     let report = Report::new(&stats, cli.operation, elapsed);
     let notes = notes(&run).await;
@@ -1616,10 +1734,13 @@ async fn main() {
     if cli.json {
         println!(
             "{}",
-            results_json(&settings, &shape, &report, &notes, &missed)
+            results_json(&settings, &shape, &report, &memory, &notes, &missed)
         );
     } else {
         report.print_table();
+        if let Some(memory) = &memory {
+            memory.print();
+        }
         print_verdict(&notes, &missed);
     }
     if !missed.is_empty() {
