@@ -12,9 +12,9 @@ use chrono::{Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use fulexo::db::explain::{Explain, indexes_in};
 use fulexo::db::models::audit_log::AuditLogPage;
-use fulexo::db::models::order::{OrderPage, OrderSort};
+use fulexo::db::models::order::{OrderKey, OrderPage, OrderSort};
 use fulexo::db::models::shipment::ShipmentPage;
-use fulexo::db::models::{DailyOrderStats, Invoice, OrderItem, Shipment, User};
+use fulexo::db::models::{DailyOrderStats, Invoice, Order, OrderItem, Shipment, User};
 use fulexo::db::{OrderStatus, TenantId};
 use serde_json::Value;
 use uuid::Uuid;
@@ -25,8 +25,7 @@ async fn plan_indexes<Q>(connection: &mut AsyncPgConnection, query: Q) -> Vec<St
 where
     Q: diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send,
 {
-    let plan: Value = Explain::plan(query).get_result(connection).await.unwrap();
-    indexes_in(&plan)
+    indexes_in(&plan(connection, query).await)
 }
 
 macro_rules! assert_uses {
@@ -83,6 +82,18 @@ async fn the_service_queries_use_the_contract_indexes() {
         .unwrap()
         .get(0);
 
+    // A cursor in the middle of the tenant's orders, for later pages.
+    let middle = app
+        .sql
+        .query_one(
+            "SELECT id, created_at FROM orders WHERE tenant_id = $1
+             ORDER BY created_at DESC, id DESC OFFSET 2000 LIMIT 1",
+            &[&tenant.0],
+        )
+        .await
+        .unwrap();
+    let later = OrderKey::CreatedAt(middle.get(1), middle.get(0));
+
     let url = app.state.config.database_url.clone().unwrap();
     let mut connection = AsyncPgConnection::establish(secrecy::ExposeSecret::expose_secret(&url))
         .await
@@ -129,8 +140,34 @@ async fn the_service_queries_use_the_contract_indexes() {
         "invoices_order_id_idx",
         Invoice::for_orders_query(tenant, &order_ids)
     );
-    // OrdersPage: the default order, the open orders, a rarer status.
+    // OrderDetail's order.
+    assert_uses!(
+        connection,
+        "orders_pkey",
+        Order::find_by_ids_query(tenant, &order_ids[..1])
+    );
+    // OrdersPage: the default order, the open orders, a rarer status; first
+    // pages and later ones (after a cursor).
     assert_uses!(connection, "orders_tenant_created_idx", page.query(tenant));
+    assert_uses!(
+        connection,
+        "orders_tenant_created_idx",
+        OrderPage {
+            after: Some(later.clone()),
+            ..page.clone()
+        }
+        .query(tenant)
+    );
+    assert_uses!(
+        connection,
+        "idx_orders_pending",
+        OrderPage {
+            statuses: Some(&open),
+            after: Some(later.clone()),
+            ..page.clone()
+        }
+        .query(tenant)
+    );
     assert_uses!(
         connection,
         "idx_orders_pending",
@@ -204,4 +241,78 @@ async fn the_service_queries_use_the_contract_indexes() {
         "idx_users_email_hash",
         User::find_by_email_query(tenant, &email)
     );
+
+    // With the planner choosing on its own (sequential scans allowed), no
+    // statement on orders reads the whole table: OrderStats(days: 30)
+    // included, which reads a month of one tenant's orders.
+    connection
+        .batch_execute("SET enable_seqscan = on")
+        .await
+        .unwrap();
+    let statements: [(&str, Value); 4] = [
+        (
+            "OrderStats(days: 30)",
+            plan(
+                connection,
+                DailyOrderStats::query(tenant, Utc::now().date_naive(), 30),
+            )
+            .await,
+        ),
+        ("OrdersPage", plan(connection, page.query(tenant)).await),
+        (
+            "OrdersPage after a cursor",
+            plan(
+                connection,
+                OrderPage {
+                    after: Some(later.clone()),
+                    ..page.clone()
+                }
+                .query(tenant),
+            )
+            .await,
+        ),
+        (
+            "OrderDetail's order",
+            plan(
+                connection,
+                Order::find_by_ids_query(tenant, &order_ids[..1]),
+            )
+            .await,
+        ),
+    ];
+    for (statement, plan) in statements {
+        let scanned = sequential_scans_in(&plan);
+        assert!(
+            !scanned.iter().any(|table| table == "orders"),
+            "{statement} scans the whole orders table: {plan}"
+        );
+    }
+}
+
+async fn plan<Q>(connection: &mut AsyncPgConnection, query: Q) -> Value
+where
+    Q: diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send,
+{
+    Explain::plan(query).get_result(connection).await.unwrap()
+}
+
+/// The tables a plan reads with a sequential scan.
+fn sequential_scans_in(plan: &Value) -> Vec<String> {
+    fn walk(plan: &Value, found: &mut Vec<String>) {
+        match plan {
+            Value::Object(node) => {
+                if node.get("Node Type") == Some(&Value::from("Seq Scan"))
+                    && let Some(Value::String(table)) = node.get("Relation Name")
+                {
+                    found.push(table.clone());
+                }
+                node.values().for_each(|child| walk(child, found));
+            }
+            Value::Array(items) => items.iter().for_each(|child| walk(child, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(plan, &mut found);
+    found
 }

@@ -81,12 +81,16 @@ impl Order {
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
+        Self::find_by_ids_query(tenant, ids).load(connection).await
+    }
+
+    /// The statement of [`Self::find_by_ids`] (the `order_by_id` loader's).
+    pub fn find_by_ids_query(tenant: TenantId, ids: &[Uuid]) -> BoxedOrders<'_> {
         orders::table
             .filter(orders::tenant_id.eq(tenant.0))
             .filter(orders::id.eq_any(ids))
             .select(Self::as_select())
-            .load(connection)
-            .await
+            .into_boxed()
     }
 
     /// One page, in one statement on the sort's index: the keyset condition
