@@ -24,6 +24,9 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::json;
 
+/// One encoder setting, applied to the body it closes over.
+type Compress<'a> = dyn Fn() -> Vec<u8> + 'a;
+
 fn brotli(body: &[u8], quality: i32, lgwin: i32, size_hint: usize) -> Vec<u8> {
     let params = BrotliEncoderParams {
         quality,
@@ -43,7 +46,7 @@ fn gzip(body: &[u8], level: u32) -> Vec<u8> {
 }
 
 /// Mean time of `compress` over about half a second, and its output size.
-fn measure(compress: &dyn Fn() -> Vec<u8>) -> (Duration, usize) {
+fn measure(compress: &Compress) -> (Duration, usize) {
     let size = compress().len();
     let started = Instant::now();
     let mut runs = 0u32;
@@ -92,7 +95,7 @@ async fn main() {
     for (name, body) in [("OrdersPage(first: 50)", &page), ("OrderDetail", &detail)] {
         let len = body.len();
         println!("{name}: {len} bytes of JSON");
-        let settings: [(&str, Box<dyn Fn() -> Vec<u8>>); 12] = [
+        let settings: [(&str, Box<Compress>); 12] = [
             (
                 "br 4, streaming window 22",
                 Box::new(|| brotli(body, 4, 22, 0)),
