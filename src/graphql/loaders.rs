@@ -34,7 +34,7 @@ pub trait BatchQuery: Send + Sync + 'static {
     type Value: Send + Sync + Clone + Serialize + DeserializeOwned + 'static;
 
     /// How this query's values are cached across requests (`None`: they
-    /// are not; per-order lists change with every write to the order).
+    /// are not).
     const CACHE: Option<&'static CachePolicy> = None;
 
     /// What a key's value depends on, for invalidation.
@@ -98,6 +98,25 @@ fn loader_name<Q>() -> &'static str {
 /// order's row is invalidated by every write to it.
 pub static ORDER_BY_ID: CachePolicy = CachePolicy {
     resolver: "order",
+    ttl: None,
+    per_role: false,
+};
+/// An order's items, shipments and invoices, tagged with the order: every
+/// write of the API that changes them invalidates the order
+/// (`createShipment` adds a shipment), so a cached `OrderDetail` reaches
+/// no database at all.
+pub static ITEMS_BY_ORDER: CachePolicy = CachePolicy {
+    resolver: "orderItems",
+    ttl: None,
+    per_role: false,
+};
+pub static SHIPMENTS_BY_ORDER: CachePolicy = CachePolicy {
+    resolver: "orderShipments",
+    ttl: None,
+    per_role: false,
+};
+pub static INVOICES_BY_ORDER: CachePolicy = CachePolicy {
+    resolver: "orderInvoices",
     ttl: None,
     per_role: false,
 };
@@ -180,6 +199,11 @@ impl BatchQuery for OrderById {
 impl BatchQuery for ItemsByOrder {
     type Key = Uuid;
     type Value = Vec<models::OrderItem>;
+    const CACHE: Option<&'static CachePolicy> = Some(&ITEMS_BY_ORDER);
+
+    fn tags(order_id: &Uuid) -> Vec<Tag> {
+        vec![Tag::Order(*order_id)]
+    }
 
     async fn run(
         connection: &mut AsyncPgConnection,
@@ -197,6 +221,11 @@ impl BatchQuery for ItemsByOrder {
 impl BatchQuery for ShipmentsByOrder {
     type Key = Uuid;
     type Value = Vec<models::Shipment>;
+    const CACHE: Option<&'static CachePolicy> = Some(&SHIPMENTS_BY_ORDER);
+
+    fn tags(order_id: &Uuid) -> Vec<Tag> {
+        vec![Tag::Order(*order_id)]
+    }
 
     async fn run(
         connection: &mut AsyncPgConnection,
@@ -214,6 +243,11 @@ impl BatchQuery for ShipmentsByOrder {
 impl BatchQuery for InvoicesByOrder {
     type Key = Uuid;
     type Value = Vec<models::Invoice>;
+    const CACHE: Option<&'static CachePolicy> = Some(&INVOICES_BY_ORDER);
+
+    fn tags(order_id: &Uuid) -> Vec<Tag> {
+        vec![Tag::Order(*order_id)]
+    }
 
     async fn run(
         connection: &mut AsyncPgConnection,

@@ -390,3 +390,43 @@ async fn warming_computes_the_dashboard_of_tenants_active_in_the_last_day() {
     app.data(&other, COUNTS, json!({})).await;
     assert!(app.statements() > before);
 }
+
+#[tokio::test]
+async fn a_cached_order_detail_reaches_no_database_and_shows_a_new_shipment_at_once() {
+    let redis = shared_redis();
+    let app = TestApp::spawn_with(&vars(&redis)).await;
+    let token = app.token(DEMO, Role::Member).await;
+    let order = app.insert_order(DEMO, "PROCESSING").await;
+    let id = GlobalId::encode(NodeKind::Order, order).0;
+    let detail = operation("OrderDetail");
+
+    let first = app.data(&token, &detail, json!({ "id": id })).await;
+    let before = app.statements();
+    let second = app.data(&token, &detail, json!({ "id": id })).await;
+    assert_eq!(
+        app.statements(),
+        before,
+        "the second OrderDetail, relations included, sent no statement"
+    );
+    assert_eq!(first, second);
+    assert_eq!(hits(&app, Layer::L1, "orderShipments"), 1);
+
+    app.data(
+        &token,
+        &operation("CreateShipment"),
+        json!({ "orderId": id, "carrier": "DHL", "trackingNo": "CACHE-0001" }),
+    )
+    .await;
+    let after = app.data(&token, &detail, json!({ "id": id })).await;
+    let tracking: Vec<&Value> = after["order"]["shipments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|shipment| &shipment["trackingNo"])
+        .collect();
+    assert_eq!(
+        tracking.len(),
+        first["order"]["shipments"].as_array().unwrap().len() + 1
+    );
+    assert!(tracking.contains(&&json!("CACHE-0001")));
+}
