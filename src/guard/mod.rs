@@ -6,11 +6,12 @@
 //! nesting, aliases, root fields, directives, fields with fragments
 //! expanded), then async-graphql's validation, which also yields its
 //! [`cost`] for these variables. Registered documents were validated when
-//! registered; only their cost, which depends on the variables, is
-//! computed. A request within every limit then pays its cost to the
-//! [`rate`] limiter.
+//! registered, and [`known`] documents when first seen; only their cost,
+//! which depends on the variables, is computed. A request within every
+//! limit then pays its cost to the [`rate`] limiter.
 
 pub mod cost;
+pub mod known;
 pub mod rate;
 pub mod shape;
 
@@ -23,6 +24,7 @@ use crate::graphql::AppSchema;
 use crate::metrics::GuardMetrics;
 use crate::persisted::normalize;
 use cost::Measured;
+use known::KnownDocuments;
 
 /// A request refused by a limit, with the contract code and a message that
 /// names the limit.
@@ -63,8 +65,9 @@ pub struct Guard {
     introspection: bool,
     /// Validates fully and measures: free-form documents.
     checker: AppSchema,
-    /// Measures only: registered documents.
+    /// Measures only: registered and known documents.
     fast_checker: AppSchema,
+    known: KnownDocuments,
     metrics: GuardMetrics,
 }
 
@@ -81,8 +84,19 @@ impl Guard {
             introspection,
             checker,
             fast_checker,
+            known: KnownDocuments::default(),
             metrics,
         }
+    }
+
+    /// The parse of a free-form document that passed every check before.
+    pub fn known(&self, text: &str) -> Option<ExecutableDocument> {
+        self.known.get(text)
+    }
+
+    /// Remembers a free-form document that passed every check.
+    pub fn remember(&self, text: &str, document: &ExecutableDocument) {
+        self.known.insert(text, document);
     }
 
     /// Counts a refusal by its code, for `/metrics`.
@@ -148,14 +162,14 @@ impl Guard {
     }
 
     /// The cost of running `document` with these variables, after
-    /// validating it (fully unless it was validated when registered);
-    /// refused over the limit.
+    /// validating it (fully unless it was `validated` before: registered or
+    /// known); refused over the limit.
     pub async fn cost(
         &self,
         document: &ExecutableDocument,
         variables: &Variables,
         operation_name: Option<&str>,
-        registered: bool,
+        validated: bool,
     ) -> Result<usize, Vec<ServerError>> {
         let measured = Measured::default();
         let mut request = Request::new("").variables(variables.clone());
@@ -163,7 +177,7 @@ impl Guard {
             request = request.operation_name(name);
         }
         request.set_parsed_query(document.clone());
-        let schema = if registered {
+        let schema = if validated {
             &self.fast_checker
         } else {
             &self.checker

@@ -166,8 +166,11 @@ async fn check(
     document: Document,
     params: GraphQLParams,
 ) -> Result<Checked, CheckFailure> {
-    let (parsed, registered) = match &document {
-        Document::Text(text) => (state.guard.parse(text)?, false),
+    let (parsed, validated) = match &document {
+        Document::Text(text) => match state.guard.known(text) {
+            Some(parsed) => (parsed, true),
+            None => (state.guard.parse(text)?, false),
+        },
         Document::Registered(prepared) => (prepared.document().clone(), true),
     };
     if *method == Method::GET
@@ -192,9 +195,12 @@ async fn check(
             &parsed,
             &variables,
             params.operation_name.as_deref(),
-            registered,
+            validated,
         )
         .await?;
+    if !validated && let Document::Text(text) = &document {
+        state.guard.remember(text, &parsed);
+    }
 
     let operation = params
         .operation_name

@@ -488,3 +488,41 @@ async fn refusals_and_admitted_costs_are_counted_for_metrics() {
     );
     assert!(metrics.contains("fulexo_request_cost_count 1"), "{metrics}");
 }
+
+#[tokio::test]
+async fn a_document_seen_before_is_checked_again_against_its_new_variables() {
+    // Known documents skip parsing and validation; what depends on the
+    // variables must still be checked each time.
+    let app = TestApp::spawn_with(&[("LIMIT_COST", "2000")]).await;
+    let token = app.token(DEMO, Role::Viewer).await;
+    let page = operation("OrdersPage");
+    let send = |variables: Value| app.graphql(&token, &page, variables);
+
+    assert!(app.state.guard.known(&page).is_none());
+    let (status, first) = send(json!({ "first": 5 })).await;
+    assert_eq!(status, StatusCode::OK, "{first:#}");
+    assert!(first.get("errors").is_none(), "{first:#}");
+    assert!(app.state.guard.known(&page).is_some(), "remembered");
+
+    // The same text: a page too large for the cost limit,
+    let (_, body) = send(json!({ "first": 100 })).await;
+    assert_refused(&body, "QUERY_TOO_COMPLEX", &["costs", "2000"]);
+    // a variable of the wrong type, a required one missing,
+    let (_, body) = send(json!({ "first": "five" })).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");
+    let (_, body) = send(json!({})).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");
+    // and a status that does not exist.
+    let (_, body) = send(json!({ "first": 5, "status": ["LOST"] })).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");
+
+    // It still answers as the first time.
+    let (_, again) = send(json!({ "first": 5 })).await;
+    assert_eq!(again, first);
+
+    // A document refused by validation is not remembered.
+    let invalid = "{ orders(first: 5) { edges { node { nope } } } }";
+    let (_, body) = app.graphql(&token, invalid, json!({})).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert!(app.state.guard.known(invalid).is_none());
+}
