@@ -19,7 +19,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use fulexo::db::explain::{Explain, indexes_in};
+use fulexo::db::explain::{Explain, indexes_in, plan_nodes};
 use fulexo::db::models::audit_log::AuditLogPage;
 use fulexo::db::models::order::{OrderKey, OrderPage, OrderSort};
 use fulexo::db::models::shipment::ShipmentPage;
@@ -135,23 +135,12 @@ impl Planner {
 
 /// How many distinct partitions of `orders` (`orders_…`) the plan reads.
 fn partitions_in(plan: &Value) -> usize {
-    fn walk(plan: &Value, found: &mut Vec<String>) {
-        match plan {
-            Value::Object(node) => {
-                if let Some(Value::String(name)) = node.get("Relation Name")
-                    && name.starts_with("orders_")
-                {
-                    found.push(name.clone());
-                }
-                node.values().for_each(|child| walk(child, found));
-            }
-            Value::Array(items) => items.iter().for_each(|child| walk(child, found)),
-            _ => {}
-        }
-    }
-    let mut found = Vec::new();
-    walk(plan, &mut found);
-    found.sort();
+    let mut found: Vec<&str> = plan_nodes(plan)
+        .into_iter()
+        .filter_map(|node| node.get("Relation Name")?.as_str())
+        .filter(|name| name.starts_with("orders_"))
+        .collect();
+    found.sort_unstable();
     found.dedup();
     found.len()
 }

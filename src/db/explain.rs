@@ -41,14 +41,15 @@ impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Explain<Q> {
     }
 }
 
-/// The names of the indexes a JSON plan reads, in plan order.
-pub fn indexes_in(plan: &serde_json::Value) -> Vec<String> {
-    fn walk(plan: &serde_json::Value, found: &mut Vec<String>) {
+/// Every node of a JSON plan (and every other object in it), in plan order.
+pub fn plan_nodes(plan: &serde_json::Value) -> Vec<&serde_json::Map<String, serde_json::Value>> {
+    fn walk<'a>(
+        plan: &'a serde_json::Value,
+        found: &mut Vec<&'a serde_json::Map<String, serde_json::Value>>,
+    ) {
         match plan {
             serde_json::Value::Object(node) => {
-                if let Some(serde_json::Value::String(name)) = node.get("Index Name") {
-                    found.push(name.clone());
-                }
+                found.push(node);
                 node.values().for_each(|child| walk(child, found));
             }
             serde_json::Value::Array(items) => items.iter().for_each(|child| walk(child, found)),
@@ -60,6 +61,23 @@ pub fn indexes_in(plan: &serde_json::Value) -> Vec<String> {
     found
 }
 
+/// The names of the indexes a JSON plan reads, in plan order.
+pub fn indexes_in(plan: &serde_json::Value) -> Vec<String> {
+    plan_nodes(plan)
+        .into_iter()
+        .filter_map(|node| node.get("Index Name")?.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The tables a JSON plan reads with a sequential scan.
+pub fn sequential_scans_in(plan: &serde_json::Value) -> Vec<String> {
+    plan_nodes(plan)
+        .into_iter()
+        .filter(|node| node.get("Node Type").and_then(|kind| kind.as_str()) == Some("Seq Scan"))
+        .filter_map(|node| node.get("Relation Name")?.as_str().map(str::to_owned))
+        .collect()
+}
+
 impl<Q> QueryId for Explain<Q> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
@@ -67,4 +85,27 @@ impl<Q> QueryId for Explain<Q> {
 
 impl<Q> Query for Explain<Q> {
     type SqlType = Json;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_readers_find_indexes_and_sequential_scans_at_any_depth() {
+        let plan = serde_json::json!([{ "Plan": {
+            "Node Type": "Nested Loop",
+            "Plans": [
+                { "Node Type": "Seq Scan", "Relation Name": "orders" },
+                { "Node Type": "Index Scan", "Relation Name": "order_items",
+                  "Index Name": "order_items_order_id_idx",
+                  "Plans": [{ "Node Type": "Index Only Scan", "Index Name": "orders_pkey" }] }
+            ]
+        }}]);
+        assert_eq!(
+            indexes_in(&plan),
+            ["order_items_order_id_idx", "orders_pkey"]
+        );
+        assert_eq!(sequential_scans_in(&plan), ["orders"]);
+    }
 }

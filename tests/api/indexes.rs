@@ -10,7 +10,7 @@
 
 use chrono::{Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use fulexo::db::explain::{Explain, indexes_in};
+use fulexo::db::explain::{Explain, indexes_in, sequential_scans_in};
 use fulexo::db::models::audit_log::AuditLogPage;
 use fulexo::db::models::order::{OrderKey, OrderPage, OrderSort};
 use fulexo::db::models::shipment::ShipmentPage;
@@ -294,25 +294,4 @@ where
     Q: diesel::query_builder::QueryFragment<diesel::pg::Pg> + Send,
 {
     Explain::plan(query).get_result(connection).await.unwrap()
-}
-
-/// The tables a plan reads with a sequential scan.
-fn sequential_scans_in(plan: &Value) -> Vec<String> {
-    fn walk(plan: &Value, found: &mut Vec<String>) {
-        match plan {
-            Value::Object(node) => {
-                if node.get("Node Type") == Some(&Value::from("Seq Scan"))
-                    && let Some(Value::String(table)) = node.get("Relation Name")
-                {
-                    found.push(table.clone());
-                }
-                node.values().for_each(|child| walk(child, found));
-            }
-            Value::Array(items) => items.iter().for_each(|child| walk(child, found)),
-            _ => {}
-        }
-    }
-    let mut found = Vec::new();
-    walk(plan, &mut found);
-    found
 }
