@@ -1,7 +1,9 @@
 //! The physical floor: PostgreSQL itself running the statements the
-//! service sends for `OrdersPage(first: 50)` and `OrderDetail`, with
-//! `pgbench -M prepared`, next to the service's own run of the operation,
-//! at 1, 16 and 64 clients, on the same data, one right after the other.
+//! service sends for each of the frontend's reads (`OrdersPage(first: 50)`,
+//! `OrderDetail`, `OrderStats(days: 30)`, `UndeliveredShipments(first: 50)`,
+//! `SearchOrders(first: 20)`), with `pgbench -M prepared`, next to the
+//! service's own run of the operation, at 1, 16 and 64 clients, on the same
+//! data, one right after the other.
 //!
 //! The statements are captured from the service (its connections record
 //! what they send while one request of each operation runs), so the floor
@@ -13,7 +15,8 @@
 //! on every request.
 //!
 //! `cargo run --release --example floor` (settings: `BENCH_DATABASE_URL`,
-//! `BENCH_SECONDS` per run, default 10, `BENCH_CLIENTS`, default `1,16,64`;
+//! `BENCH_SECONDS` per run, default 10, `BENCH_CLIENTS`, default `1,16,64`,
+//! `BENCH_OPERATIONS`, default all five, e.g. `OrdersPage,OrderDetail`;
 //! `pgbench` on the `PATH`).
 
 // async-graphql's resolver futures nest deeper than the default limit.
@@ -67,17 +70,20 @@ async fn main() {
     let token = support::demo_token(&database, &app.state).await;
     let http = reqwest::Client::new();
 
-    let page = json!({ "query": support::operation("OrdersPage"), "variables": { "first": 50 } });
-    let answer = post(&http, &app.address, &token, &page).await;
-    let id = answer["data"]["orders"]["edges"][0]["node"]["id"].clone();
-    let detail = json!({ "query": support::operation("OrderDetail"), "variables": { "id": id } });
+    let operations = operations(&http, &app.address, &token).await;
+    let wanted = support::env_or("BENCH_OPERATIONS", "");
+    let wanted: Vec<&str> = wanted
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .collect();
 
     let orders = count_orders(&database).await;
     println!(
         "{orders} orders; {seconds} s per run; service in this process (cache off) vs pgbench -M prepared\n"
     );
     println!(
-        "{:<12} {:>7} | {:>9} {:>8} {:>8} | {:>9} {:>8} {:>8} | {:>10} {:>9}",
+        "{:<20} {:>7} | {:>9} {:>8} {:>8} | {:>9} {:>8} {:>8} | {:>10} {:>9}",
         "operation",
         "clients",
         "req/s",
@@ -89,7 +95,10 @@ async fn main() {
         "throughput",
         "p99"
     );
-    for (name, body) in [("OrdersPage", &page), ("OrderDetail", &detail)] {
+    for (name, body) in &operations {
+        if !wanted.is_empty() && !wanted.contains(name) {
+            continue;
+        }
         let capture = app.state.database.capture();
         capture.start();
         post(&http, &app.address, &token, body).await;
@@ -109,7 +118,7 @@ async fn main() {
                 p99: report.percentile(0.99),
             };
             println!(
-                "{name:<12} {count:>7} | {:>9.0} {:>8.2} {:>8.2} | {:>9.0} {:>8.2} {:>8.2} | {:>9.0}% {:>8.1}x",
+                "{name:<20} {count:>7} | {:>9.0} {:>8.2} {:>8.2} | {:>9.0} {:>8.2} {:>8.2} | {:>9.0}% {:>8.1}x",
                 service.throughput,
                 millis(service.p50),
                 millis(service.p99),
@@ -126,6 +135,44 @@ async fn main() {
             script.display()
         );
     }
+}
+
+/// The frontend's reads with the variables the load generator's mix gives
+/// them: the order and the search term come from the first page.
+async fn operations(
+    http: &reqwest::Client,
+    address: &str,
+    token: &str,
+) -> Vec<(&'static str, Value)> {
+    let request = |name: &str, variables: Value| json!({ "query": support::operation(name), "variables": variables });
+    let page = request("OrdersPage", json!({ "first": 50 }));
+    let answer = post(http, address, token, &page).await;
+    let first = &answer["data"]["orders"]["edges"][0]["node"];
+    let term = first["customerEmail"]
+        .as_str()
+        .and_then(|email| email.split_once('@'))
+        .map(|(local, _)| {
+            local
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .to_owned()
+        })
+        .expect("the first order has a customer e-mail");
+    vec![
+        ("OrdersPage", page),
+        (
+            "OrderDetail",
+            request("OrderDetail", json!({ "id": first["id"] })),
+        ),
+        ("OrderStats", request("OrderStats", json!({ "days": 30 }))),
+        (
+            "UndeliveredShipments",
+            request("UndeliveredShipments", json!({ "first": 50 })),
+        ),
+        (
+            "SearchOrders",
+            request("SearchOrders", json!({ "q": term, "first": 20 })),
+        ),
+    ]
 }
 
 fn millis(duration: Duration) -> f64 {
