@@ -12,6 +12,7 @@ pub mod instrument;
 pub mod migrations;
 pub mod models;
 pub mod pool;
+pub mod predicate;
 #[rustfmt::skip]
 pub mod schema;
 

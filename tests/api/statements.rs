@@ -3,7 +3,13 @@
 //! size. Counted by the pool's instrumentation (every statement each
 //! pooled connection starts).
 
+use chrono::Utc;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use fulexo::auth::Role;
+use fulexo::db::OrderStatus;
+use fulexo::db::models::order::{OrderKey, OrderPage, OrderSort};
+use fulexo::db::models::shipment::{ShipmentKey, ShipmentPage};
+use fulexo::db::models::{Order, Shipment};
 use fulexo::graphql::ids::{GlobalId, NodeKind};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -101,5 +107,72 @@ async fn a_lookup_alone_loads_at_once_and_lookups_side_by_side_share_batches() {
     assert_eq!(
         statements_of(&app, &token, &two, json!({ "a": ids[0], "b": ids[1] })).await,
         5
+    );
+}
+
+/// How many statements PostgreSQL holds prepared on `connection` whose
+/// text contains `fragment`.
+async fn prepared_holding(connection: &mut AsyncPgConnection, fragment: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::Int8)]
+        count: i64,
+    }
+    diesel::sql_query(
+        "SELECT count(*) AS count FROM pg_prepared_statements WHERE strpos(statement, $1) > 0",
+    )
+    .bind::<diesel::sql_types::Text, _>(fragment)
+    .get_result::<Count>(connection)
+    .await
+    .unwrap()
+    .count
+}
+
+#[tokio::test]
+async fn later_pages_filters_and_the_carrier_desk_stay_prepared() {
+    // Conditions written as SQL (keyset cursors, status lists, the
+    // undelivered literal) once made diesel-async prepare their statement
+    // anew on every execution: a round trip more and a new plan each time.
+    // Prepared once, the statement stays in the connection's cache.
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant(DEMO);
+    let url = app.state.config.database_url.clone().unwrap();
+    let mut connection = AsyncPgConnection::establish(secrecy::ExposeSecret::expose_secret(&url))
+        .await
+        .unwrap();
+    let statuses = [OrderStatus::Pending, OrderStatus::Packed];
+    let later_page = OrderPage {
+        statuses: Some(&statuses),
+        customer_email_contains: None,
+        sort: OrderSort::CreatedAt,
+        descending: true,
+        after: Some(OrderKey::CreatedAt(Utc::now(), Uuid::nil())),
+        limit: 51,
+    };
+    let carrier_desk = ShipmentPage {
+        undelivered: true,
+        carrier: None,
+        statuses: None,
+        shipped_from: None,
+        shipped_until: None,
+        after: Some(ShipmentKey(Utc::now(), Uuid::nil())),
+        limit: 51,
+    };
+    for _ in 0..3 {
+        Order::page(&mut connection, tenant, &later_page)
+            .await
+            .unwrap();
+        Shipment::page(&mut connection, tenant, &carrier_desk)
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(
+        prepared_holding(&mut connection, "(orders.created_at, orders.id) < (").await,
+        1
+    );
+    assert_eq!(
+        prepared_holding(&mut connection, "shipments.status <> 'DELIVERED'").await,
+        1
     );
 }

@@ -2,14 +2,14 @@
 
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Numeric, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Numeric, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::contains_pattern;
+use crate::db::predicate::{Literal, RowComparison};
 use crate::db::schema::orders;
 use crate::db::{OrderStatus, TenantId};
 
@@ -181,31 +181,28 @@ impl OrderPage<'_> {
             // literals the planner estimates them from the column's
             // statistics and proves idx_orders_pending's predicate even under
             // a generic plan (a bound `= ANY($1)` allows neither).
-            query = query.filter(sql::<Bool>(&status_in(statuses)));
+            query = query.filter(Literal::new(status_in(statuses)));
         }
         if let Some(text) = self.customer_email_contains {
             query = query.filter(orders::customer_email.ilike(contains_pattern(text)));
         }
-        let comparison = if self.descending { "<" } else { ">" };
         match &self.after {
             None => {}
             Some(OrderKey::CreatedAt(created_at, id)) => {
-                query = query.filter(
-                    sql::<Bool>(&format!("(orders.created_at, orders.id) {comparison} ("))
-                        .bind::<Timestamptz, _>(*created_at)
-                        .sql(", ")
-                        .bind::<SqlUuid, _>(*id)
-                        .sql(")"),
-                );
+                query = query.filter(RowComparison::new(
+                    "(orders.created_at, orders.id)",
+                    self.descending,
+                    created_at.into_sql::<Timestamptz>(),
+                    id.into_sql::<SqlUuid>(),
+                ));
             }
             Some(OrderKey::Total(total, id)) => {
-                query = query.filter(
-                    sql::<Bool>(&format!("(orders.total, orders.id) {comparison} ("))
-                        .bind::<Numeric, _>(total.clone())
-                        .sql(", ")
-                        .bind::<SqlUuid, _>(*id)
-                        .sql(")"),
-                );
+                query = query.filter(RowComparison::new(
+                    "(orders.total, orders.id)",
+                    self.descending,
+                    total.clone().into_sql::<Numeric>(),
+                    id.into_sql::<SqlUuid>(),
+                ));
             }
         }
         query = match (self.sort, self.descending) {

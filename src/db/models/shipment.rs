@@ -1,13 +1,13 @@
 //! `shipments`: parcels, their keyset-paginated list, and new labels.
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::predicate::{Literal, RowComparison};
 use crate::db::schema::shipments;
 use crate::db::{ShipmentStatus, TenantId};
 
@@ -118,7 +118,7 @@ impl ShipmentPage<'_> {
         if self.undelivered {
             // A literal, as in idx_shipments_undelivered's predicate, so that
             // the planner can use that partial index for a carrier.
-            query = query.filter(sql::<Bool>("shipments.status <> 'DELIVERED'"));
+            query = query.filter(Literal::new("shipments.status <> 'DELIVERED'"));
         }
         if let Some(carrier) = self.carrier {
             query = query.filter(shipments::carrier.eq(carrier));
@@ -134,13 +134,12 @@ impl ShipmentPage<'_> {
             query = query.filter(shipments::shipped_at.lt(until));
         }
         if let Some(ShipmentKey(created_at, id)) = self.after {
-            query = query.filter(
-                sql::<Bool>("(shipments.created_at, shipments.id) < (")
-                    .bind::<Timestamptz, _>(created_at)
-                    .sql(", ")
-                    .bind::<SqlUuid, _>(id)
-                    .sql(")"),
-            );
+            query = query.filter(RowComparison::new(
+                "(shipments.created_at, shipments.id)",
+                true,
+                created_at.into_sql::<Timestamptz>(),
+                id.into_sql::<SqlUuid>(),
+            ));
         }
         query
             .order((shipments::created_at.desc(), shipments::id.desc()))
