@@ -179,6 +179,19 @@ async fn main() {
         .await
         .unwrap();
     let deep_cursor = OrderKey::CreatedAt(deep.get::<_, DateTime<Utc>>(1), deep.get(0));
+    // The newest order's customer name as the support desk types it
+    // (`maja.novak` of `maja.novak612@wp.pl`): the floor's and the load
+    // mix's search, a text in many e-mails.
+    let name: String = client
+        .query_one(
+            "SELECT regexp_replace(split_part(customer_email, '@', 1), '[0-9]+$', '')
+             FROM orders WHERE tenant_id = $1 AND customer_email IS NOT NULL
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+            &[&tenant.0],
+        )
+        .await
+        .unwrap()
+        .get(0);
     let mut layouts = vec![PLAIN];
     for layout in PARTITIONED {
         let present = client
@@ -261,6 +274,11 @@ async fn main() {
     };
     let search_page = OrderPage {
         customer_email_contains: Some("olga.lopez39@"),
+        ..page.clone()
+    };
+    let name_page = OrderPage {
+        customer_email_contains: Some(&name),
+        limit: 21,
         ..page.clone()
     };
     let undelivered_dhl = ShipmentPage {
@@ -346,6 +364,11 @@ async fn main() {
     planner
         .show("SearchOrders(q: \"olga.lopez39@\")", || {
             search_page.query(tenant)
+        })
+        .await;
+    planner
+        .show(&format!("SearchOrders(q: \"{name}\", first: 20)"), || {
+            name_page.query(tenant)
         })
         .await;
     planner
