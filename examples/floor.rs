@@ -150,12 +150,7 @@ async fn operations(
     let first = &answer["data"]["orders"]["edges"][0]["node"];
     let term = first["customerEmail"]
         .as_str()
-        .and_then(|email| email.split_once('@'))
-        .map(|(local, _)| {
-            local
-                .trim_end_matches(|c: char| c.is_ascii_digit())
-                .to_owned()
-        })
+        .and_then(support::search_term)
         .expect("the first order has a customer e-mail");
     vec![
         ("OrdersPage", page),

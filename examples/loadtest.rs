@@ -767,7 +767,12 @@ impl Fixtures {
         for _ in 0..ORDER_SAMPLE_PAGES {
             let page = api.orders_page(after.as_deref(), None).await?;
             for order in page.orders {
-                search_terms.extend(order.customer_email.as_deref().and_then(search_term));
+                search_terms.extend(
+                    order
+                        .customer_email
+                        .as_deref()
+                        .and_then(support::search_term),
+                );
                 order_ids.push(order.id);
             }
             after = page.next;
@@ -785,15 +790,6 @@ impl Fixtures {
             search_terms: search_terms.into_iter().collect(),
         })
     }
-}
-
-/// What the support desk types: the name in the address, without the
-/// digits and domain that set one customer apart (`kasia.novak` of
-/// `kasia.novak395@web.de`), so that a search finds several orders.
-fn search_term(email: &str) -> Option<String> {
-    let (local, _) = email.split_once('@')?;
-    let name = local.trim_end_matches(|c: char| c.is_ascii_digit());
-    (!name.is_empty()).then(|| name.to_owned())
 }
 
 /// The legal forward moves UpdateOrderStatus makes.

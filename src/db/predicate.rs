@@ -11,6 +11,8 @@
 //! text is a different entry, so caching them is safe. Their text never
 //! holds client input: it is fixed, or built from enum values.
 
+use std::borrow::Cow;
+
 use diesel::expression::{AppearsOnTable, Expression, ValidGrouping, is_aggregate};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -19,11 +21,11 @@ use diesel::{QueryResult, SelectableExpression};
 
 /// A condition in SQL text, without binds.
 #[derive(Debug, Clone)]
-pub struct Literal(String);
+pub struct Literal(Cow<'static, str>);
 
 impl Literal {
     /// `text` must not hold client input: it goes into the statement as is.
-    pub fn new(text: impl Into<String>) -> Self {
+    pub fn new(text: impl Into<Cow<'static, str>>) -> Self {
         Self(text.into())
     }
 }
