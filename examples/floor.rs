@@ -8,11 +8,11 @@
 //! The statements are captured from the service (its connections record
 //! what they send while one request of each operation runs), so the floor
 //! replays exactly its SQL and binds (as pgbench variables: parameters,
-//! as the service sends them). Statements that do not depend on each other
-//! (a page's items and shipments; an order's items, shipments and
-//! invoices) go in one pipeline (`\startpipeline`), as the service sends
-//! them at once. The resolver cache is off: both sides reach the database
-//! on every request.
+//! as the service sends them). Statements the service sent in one pipeline
+//! (a page's items and shipments; an order with its items, shipments and
+//! invoices), as its connection's instrumentation saw them, go in one
+//! pipeline (`\startpipeline`) here too. The resolver cache is off: both
+//! sides reach the database on every request.
 //!
 //! `cargo run --release --example floor` (settings: `BENCH_DATABASE_URL`,
 //! `BENCH_SECONDS` per run, default 10, `BENCH_CLIENTS`, default `1,16,64`,
@@ -38,9 +38,10 @@ struct Statement {
     sql: String,
     /// `(name, value)` for `pgbench -D`.
     variables: Vec<(String, String)>,
-    /// Statements of one level run in one pipeline; a level runs after the
-    /// one before (its binds came from that one's rows).
-    level: u8,
+    /// Statements of one level run in one pipeline, as the service sent
+    /// them; a level runs after the one before (its binds came from that
+    /// one's rows).
+    level: usize,
 }
 
 /// What one side measured at one client count.
@@ -102,11 +103,17 @@ async fn main() {
         let capture = app.state.database.capture();
         capture.start();
         post(&http, &app.address, &token, body).await;
+        let mut level = 0;
         let statements: Vec<Statement> = capture
             .stop()
             .iter()
             .enumerate()
-            .map(|(index, text)| statement(index, text))
+            .map(|(index, captured)| {
+                if index > 0 && !captured.pipelined {
+                    level += 1;
+                }
+                statement(index, &captured.text, level)
+            })
             .collect();
         let script = pgbench_script(name, &statements);
         for &count in &clients {
@@ -174,8 +181,9 @@ fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }
 
-/// A captured statement (`SQL -- binds: [...]`) as pgbench runs it.
-fn statement(index: usize, captured: &str) -> Statement {
+/// A captured statement (`SQL -- binds: [...]`) as pgbench runs it, in
+/// pipeline `level`.
+fn statement(index: usize, captured: &str, level: usize) -> Statement {
     let (sql, binds) = captured
         .rsplit_once(" -- binds: ")
         .unwrap_or((captured, "[]"));
@@ -191,15 +199,6 @@ fn statement(index: usize, captured: &str) -> Statement {
         sql = sql.replace(&format!("${}", position + 1), &format!(":{name}"));
         variables.push((name, bind.as_text()));
     }
-    // The first statement finds the rows; products are looked up by the
-    // SKUs of the items; everything else reads by the first's ids.
-    let level = if index == 0 {
-        0
-    } else if sql.contains("FROM \"products\"") {
-        2
-    } else {
-        1
-    };
     Statement {
         sql,
         variables,
@@ -288,7 +287,8 @@ fn parse_value(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Bind {
 /// statements in one pipeline.
 fn pgbench_script(name: &str, statements: &[Statement]) -> PathBuf {
     let mut script = String::new();
-    for level in 0..=2 {
+    let levels = statements.iter().map(|s| s.level + 1).max().unwrap_or(0);
+    for level in 0..levels {
         let group: Vec<&Statement> = statements.iter().filter(|s| s.level == level).collect();
         if group.len() > 1 {
             script.push_str("\\startpipeline\n");

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::cache::{Cache, CachePolicy, Scope, Tag};
 use crate::db::models::product::ProductSales;
 use crate::db::models::{DailyOrderStats, Order, Product};
-use crate::db::{Database, OrderStatus};
+use crate::db::{OrderStatus, Reads};
 use crate::error::{AppError, AppResult};
 
 /// orderStats: the default TTL; a day's figures move only with writes,
@@ -46,7 +46,7 @@ pub enum Read {
 
 /// One tenant's dashboard.
 pub struct Dashboard<'a> {
-    pub database: &'a Database,
+    pub reads: &'a Reads,
     pub cache: &'a Cache,
     pub scope: Scope,
 }
@@ -61,11 +61,11 @@ impl Dashboard<'_> {
     ) -> AppResult<T>
     where
         T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-        F: FnOnce(Database) -> Fut + Send + 'static,
+        F: FnOnce(Reads) -> Fut + Send + 'static,
         Fut: Future<Output = AppResult<T>> + Send + 'static,
     {
-        let database = self.database.clone();
-        let load = move || load(database);
+        let reads = self.reads.clone();
+        let load = move || load(reads);
         let tags = vec![Tag::Aggregates];
         match read {
             Read::Cached => {
@@ -90,9 +90,9 @@ impl Dashboard<'_> {
             read,
             &ORDER_STATS,
             &(days, today),
-            move |database| async move {
-                let mut connection = database.get().await?;
-                Ok(DailyOrderStats::for_window(&mut connection, tenant, today, days).await?)
+            move |reads| async move {
+                let connection = reads.get().await?;
+                Ok(DailyOrderStats::for_window(&connection, tenant, today, days).await?)
             },
         )
         .await
@@ -101,9 +101,9 @@ impl Dashboard<'_> {
     /// Orders per status, every status listed (0 where none).
     pub async fn status_counts(&self, read: Read) -> AppResult<Vec<(OrderStatus, i64)>> {
         let tenant = self.scope.tenant;
-        self.fetch(read, &STATUS_COUNTS, &(), move |database| async move {
-            let mut connection = database.get().await?;
-            let counts = Order::count_by_status(&mut connection, tenant).await?;
+        self.fetch(read, &STATUS_COUNTS, &(), move |reads| async move {
+            let connection = reads.get().await?;
+            let counts = Order::count_by_status(&connection, tenant).await?;
             Ok(OrderStatus::ALL
                 .into_iter()
                 .map(|status| {
@@ -130,10 +130,10 @@ impl Dashboard<'_> {
             read,
             &TOP_PRODUCTS,
             &(days, first),
-            move |database| async move {
-                let mut connection = database.get().await?;
+            move |reads| async move {
+                let connection = reads.get().await?;
                 let since = Utc::now() - chrono::Duration::days(i64::from(days));
-                Product::top_sellers(&mut connection, tenant, since, i64::from(first))
+                Product::top_sellers(&connection, tenant, since, i64::from(first))
                     .await
                     .map_err(AppError::from)
             },

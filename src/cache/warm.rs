@@ -13,7 +13,7 @@ use crate::auth::Role;
 use crate::cache::{Cache, Scope};
 use crate::dashboard::{Dashboard, Read};
 use crate::db::schema::{orders, tenants};
-use crate::db::{Database, TenantId};
+use crate::db::{Database, Reads, TenantId};
 use crate::error::AppResult;
 
 /// The tenants with an order created in the last day. One indexed probe per
@@ -45,9 +45,10 @@ pub async fn active_tenants(database: &Database) -> AppResult<Vec<TenantId>> {
 /// tenants were warmed.
 pub async fn warm(database: &Database, cache: &Cache) -> AppResult<usize> {
     let tenants = active_tenants(database).await?;
+    let reads = Reads::per_read(database);
     for &tenant in &tenants {
         let dashboard = Dashboard {
-            database,
+            reads: &reads,
             cache,
             // The dashboard's values do not depend on the role.
             scope: Scope {

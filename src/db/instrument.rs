@@ -27,12 +27,22 @@ const TABLES: [&str; 12] = [
     "users",
 ];
 
-/// The text of the statements sent while capturing is on (`examples/floor`
-/// replays the very statements a request sends with `pgbench`).
+/// The statements sent while capturing is on (`examples/floor` replays the
+/// very statements a request sends with `pgbench`, pipelined as they were).
 #[derive(Debug, Clone, Default)]
 pub struct StatementCapture {
     on: Arc<AtomicBool>,
-    statements: Arc<Mutex<Vec<String>>>,
+    statements: Arc<Mutex<Vec<CapturedStatement>>>,
+}
+
+/// One statement a connection sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedStatement {
+    /// The SQL, then `-- binds: [...]`.
+    pub text: String,
+    /// Sent while the statement before it on its connection was still
+    /// unanswered: in the same pipeline.
+    pub pipelined: bool,
 }
 
 impl StatementCapture {
@@ -42,20 +52,23 @@ impl StatementCapture {
         self.on.store(true, Ordering::Release);
     }
 
-    /// Stops recording; the statements sent meanwhile (SQL, then
-    /// `-- binds: [...]`), in the order they were sent.
-    pub fn stop(&self) -> Vec<String> {
+    /// Stops recording; the statements sent meanwhile, in the order they
+    /// were sent.
+    pub fn stop(&self) -> Vec<CapturedStatement> {
         self.on.store(false, Ordering::Release);
         std::mem::take(&mut *self.lock())
     }
 
-    fn record(&self, sql: &str) {
+    fn record(&self, text: &str, pipelined: bool) {
         if self.on.load(Ordering::Acquire) {
-            self.lock().push(sql.to_owned());
+            self.lock().push(CapturedStatement {
+                text: text.to_owned(),
+                pipelined,
+            });
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<CapturedStatement>> {
         self.statements
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
@@ -89,7 +102,7 @@ impl Instrumentation for StatementTimer {
             InstrumentationEvent::StartQuery { query, .. } => {
                 self.statements.fetch_add(1, Ordering::Relaxed);
                 let sql = query.to_string();
-                self.capture.record(&sql);
+                self.capture.record(&sql, !self.in_flight.is_empty());
                 self.in_flight
                     .push_back((Instant::now(), statement_labels(&sql)));
             }

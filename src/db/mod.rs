@@ -13,6 +13,7 @@ pub mod migrations;
 pub mod models;
 pub mod pool;
 pub mod predicate;
+pub mod reads;
 #[rustfmt::skip]
 pub mod schema;
 
@@ -20,6 +21,7 @@ use uuid::Uuid;
 
 pub use enums::{OrderStatus, ShipmentStatus};
 pub use pool::{Database, DbConnection, DbPool};
+pub use reads::{ReadConnection, Reads};
 
 /// The tenant a query is confined to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -6,14 +6,17 @@ use async_graphql::Context;
 
 use crate::auth::Viewer;
 use crate::cache::{Cache, Scope};
-use crate::db::Database;
+use crate::db::{Database, Reads};
 use crate::error::{AppError, gql};
 use crate::graphql::loaders::Loaders;
 use crate::metrics::BusinessMetrics;
 
 pub struct RequestCtx {
     pub viewer: Viewer,
+    /// The pool, for writes (each in its own transaction).
     pub database: Database,
+    /// Where reads run: one shared connection for a query.
+    pub reads: Reads,
     pub cache: Cache,
     pub loaders: Loaders,
     /// What the mutations count for `/metrics`.

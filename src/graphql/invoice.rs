@@ -1,15 +1,17 @@
 //! `Invoice`: what was billed for an order.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, Value};
 
 use crate::db::models;
 use crate::error::{AppError, gql};
 use crate::graphql::ids::{GlobalId, NodeKind};
 use crate::graphql::loaders::Lookup;
 use crate::graphql::order::{self, Order};
+use crate::graphql::plain::PlainObject;
 use crate::graphql::scalars::{DateTime, Decimal};
 
 /// An invoice issued for an order.
+#[derive(Clone)]
 pub struct Invoice(pub models::Invoice);
 
 #[Object]
@@ -43,5 +45,19 @@ impl Invoice {
                     "invoice without its order"
                 )))
             })
+    }
+}
+
+impl PlainObject for Invoice {
+    fn plain_field(&self, field: &Context<'_>) -> Option<Value> {
+        let row = &self.0;
+        Some(match field.item.node.name.node.as_str() {
+            "id" => Value::String(GlobalId::encode(NodeKind::Invoice, row.id).0),
+            "number" => Value::from(row.number.as_str()),
+            "total" => Decimal::value_of(&row.total),
+            "currency" => Value::from(row.currency.as_str()),
+            "issuedAt" => DateTime::value_of(row.issued_at),
+            _ => return None,
+        })
     }
 }

@@ -23,8 +23,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::cache::{Cache, CachePolicy, Tag};
+use crate::db::TenantId;
 use crate::db::models::{self, group_by};
-use crate::db::{Database, TenantId};
+use crate::db::reads::Reads;
 use crate::error::{AppError, SharedError};
 
 /// One batched query: all `keys` of a batch in one statement, confined to a
@@ -43,7 +44,7 @@ pub trait BatchQuery: Send + Sync + 'static {
     }
 
     fn run(
-        connection: &mut AsyncPgConnection,
+        connection: &AsyncPgConnection,
         tenant: TenantId,
         keys: &[Self::Key],
     ) -> impl Future<Output = QueryResult<HashMap<Self::Key, Self::Value>>> + Send;
@@ -52,7 +53,7 @@ pub trait BatchQuery: Send + Sync + 'static {
 /// A [`Loader`] running one [`BatchQuery`] for one tenant, through the
 /// cache when the query has a policy.
 pub struct TenantLoader<Q> {
-    database: Database,
+    reads: Reads,
     cache: Cache,
     tenant: TenantId,
     query: PhantomData<fn() -> Q>,
@@ -60,8 +61,8 @@ pub struct TenantLoader<Q> {
 
 impl<Q: BatchQuery> TenantLoader<Q> {
     async fn query(&self, keys: Vec<Q::Key>) -> Result<HashMap<Q::Key, Q::Value>, AppError> {
-        let mut connection = self.database.get().await?;
-        Ok(Q::run(&mut connection, self.tenant, &keys).await?)
+        let connection = self.reads.get().await?;
+        Ok(Q::run(&connection, self.tenant, &keys).await?)
     }
 }
 
@@ -70,7 +71,8 @@ impl<Q: BatchQuery> Loader<Q::Key> for TenantLoader<Q> {
     type Error = SharedError;
 
     async fn load(&self, keys: &[Q::Key]) -> Result<HashMap<Q::Key, Q::Value>, SharedError> {
-        self.database
+        self.reads
+            .database()
             .metrics()
             .batch(loader_name::<Q>(), keys.len());
         let loaded = match Q::CACHE {
@@ -187,7 +189,7 @@ impl BatchQuery for OrderById {
     }
 
     async fn run(
-        connection: &mut AsyncPgConnection,
+        connection: &AsyncPgConnection,
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<HashMap<Uuid, models::Order>> {
@@ -206,7 +208,7 @@ impl BatchQuery for ItemsByOrder {
     }
 
     async fn run(
-        connection: &mut AsyncPgConnection,
+        connection: &AsyncPgConnection,
         tenant: TenantId,
         order_ids: &[Uuid],
     ) -> QueryResult<HashMap<Uuid, Self::Value>> {
@@ -228,7 +230,7 @@ impl BatchQuery for ShipmentsByOrder {
     }
 
     async fn run(
-        connection: &mut AsyncPgConnection,
+        connection: &AsyncPgConnection,
         tenant: TenantId,
         order_ids: &[Uuid],
     ) -> QueryResult<HashMap<Uuid, Self::Value>> {
@@ -250,7 +252,7 @@ impl BatchQuery for InvoicesByOrder {
     }
 
     async fn run(
-        connection: &mut AsyncPgConnection,
+        connection: &AsyncPgConnection,
         tenant: TenantId,
         order_ids: &[Uuid],
     ) -> QueryResult<HashMap<Uuid, Self::Value>> {
@@ -273,7 +275,7 @@ impl BatchQuery for ProductBySku {
     }
 
     async fn run(
-        connection: &mut AsyncPgConnection,
+        connection: &AsyncPgConnection,
         tenant: TenantId,
         skus: &[String],
     ) -> QueryResult<HashMap<String, Self::Value>> {
@@ -292,7 +294,7 @@ impl BatchQuery for OrderItemById {
     const CACHE: Option<&'static CachePolicy> = Some(&ORDER_ITEM_BY_ID);
 
     async fn run(
-        connection: &mut AsyncPgConnection,
+        connection: &AsyncPgConnection,
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<HashMap<Uuid, models::OrderItem>> {
@@ -307,7 +309,7 @@ impl BatchQuery for ShipmentById {
     const CACHE: Option<&'static CachePolicy> = Some(&SHIPMENT_BY_ID);
 
     async fn run(
-        connection: &mut AsyncPgConnection,
+        connection: &AsyncPgConnection,
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<HashMap<Uuid, models::Shipment>> {
@@ -322,7 +324,7 @@ impl BatchQuery for InvoiceById {
     const CACHE: Option<&'static CachePolicy> = Some(&INVOICE_BY_ID);
 
     async fn run(
-        connection: &mut AsyncPgConnection,
+        connection: &AsyncPgConnection,
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<HashMap<Uuid, models::Invoice>> {
@@ -337,7 +339,7 @@ impl BatchQuery for ProductById {
     const CACHE: Option<&'static CachePolicy> = Some(&PRODUCT_BY_ID);
 
     async fn run(
-        connection: &mut AsyncPgConnection,
+        connection: &AsyncPgConnection,
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<HashMap<Uuid, models::Product>> {
@@ -410,17 +412,17 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders for one request of `tenant`; each gathers keys for
-    /// `delay` before sending its batch.
-    pub fn new(database: &Database, cache: &Cache, tenant: TenantId, delay: Duration) -> Self {
+    /// Fresh loaders for one request of `tenant`, reading through `reads`;
+    /// each gathers keys for `delay` before sending its batch.
+    pub fn new(reads: &Reads, cache: &Cache, tenant: TenantId, delay: Duration) -> Self {
         fn loader<Q: BatchQuery>(
-            database: &Database,
+            reads: &Reads,
             cache: &Cache,
             tenant: TenantId,
             delay: Duration,
         ) -> RequestLoader<Q> {
             let loader = TenantLoader {
-                database: database.clone(),
+                reads: reads.clone(),
                 cache: cache.clone(),
                 tenant,
                 query: PhantomData,
@@ -428,15 +430,15 @@ impl Loaders {
             DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(delay)
         }
         Self {
-            order_by_id: loader(database, cache, tenant, delay),
-            items_by_order: loader(database, cache, tenant, delay),
-            shipments_by_order: loader(database, cache, tenant, delay),
-            invoices_by_order: loader(database, cache, tenant, delay),
-            product_by_sku: loader(database, cache, tenant, delay),
-            order_item_by_id: loader(database, cache, tenant, delay),
-            shipment_by_id: loader(database, cache, tenant, delay),
-            invoice_by_id: loader(database, cache, tenant, delay),
-            product_by_id: loader(database, cache, tenant, delay),
+            order_by_id: loader(reads, cache, tenant, delay),
+            items_by_order: loader(reads, cache, tenant, delay),
+            shipments_by_order: loader(reads, cache, tenant, delay),
+            invoices_by_order: loader(reads, cache, tenant, delay),
+            product_by_sku: loader(reads, cache, tenant, delay),
+            order_item_by_id: loader(reads, cache, tenant, delay),
+            shipment_by_id: loader(reads, cache, tenant, delay),
+            invoice_by_id: loader(reads, cache, tenant, delay),
+            product_by_id: loader(reads, cache, tenant, delay),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod node;
 pub mod order;
 pub mod order_item;
 pub mod order_stats;
+pub mod plain;
 pub mod prefetch;
 pub mod product;
 pub mod query;

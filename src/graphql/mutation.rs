@@ -137,7 +137,7 @@ impl MutationRoot {
                 .await;
         }
         Ok(UpdateOrderStatusPayload {
-            order: Order(order),
+            order: Order::new(order),
         })
     }
 

@@ -1,6 +1,6 @@
 //! `Order`: an order and its relations (through the request's loaders).
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputType, Object, Value};
 
 use crate::db::OrderStatus;
 use crate::db::models;
@@ -10,93 +10,159 @@ use crate::graphql::ids::{GlobalId, NodeKind};
 use crate::graphql::invoice::Invoice;
 use crate::graphql::loaders::{Lookup, load_one};
 use crate::graphql::order_item::OrderItem;
+use crate::graphql::plain::{self, Plain, PlainObject};
 use crate::graphql::scalars::{BigInt, DateTime, Decimal};
 use crate::graphql::shipment::Shipment;
 use crate::guard::cost;
 
 /// An order placed with the tenant, synced from a marketplace.
-pub struct Order(pub models::Order);
+pub struct Order {
+    pub row: models::Order,
+    /// Relations read together with the row (a page's items and
+    /// shipments, an order detail's): their fields answer from here rather
+    /// than ask the loaders.
+    pub loaded: Relations,
+}
+
+/// An order's relations, where they were read with it (`None`: not read).
+#[derive(Default)]
+pub struct Relations {
+    pub items: Option<Vec<OrderItem>>,
+    pub shipments: Option<Vec<Shipment>>,
+    pub invoices: Option<Vec<Invoice>>,
+}
+
+impl Order {
+    /// An order whose relations are still to load.
+    pub fn new(row: models::Order) -> Self {
+        Self {
+            row,
+            loaded: Relations::default(),
+        }
+    }
+
+    fn global_id(&self) -> ID {
+        GlobalId::encode(NodeKind::Order, self.row.id)
+    }
+}
 
 #[Object]
 impl Order {
     pub async fn id(&self) -> ID {
-        GlobalId::encode(NodeKind::Order, self.0.id)
+        self.global_id()
     }
 
     /// The order's id in BaseLinker, when it came from there.
     async fn bl_order_id(&self) -> Option<BigInt> {
-        self.0.bl_order_id.map(BigInt)
+        self.row.bl_order_id.map(BigInt)
     }
 
     /// The marketplace's own order number.
     async fn external_order_no(&self) -> Option<&str> {
-        self.0.external_order_no.as_deref()
+        self.row.external_order_no.as_deref()
     }
 
     async fn status(&self) -> OrderStatus {
-        self.0.status
+        self.row.status
     }
 
     async fn total(&self) -> Decimal {
-        self.0.total.clone().into()
+        self.row.total.clone().into()
     }
 
     /// ISO 4217 code, e.g. `EUR`.
     async fn currency(&self) -> &str {
-        &self.0.currency
+        &self.row.currency
     }
 
     async fn customer_email(&self) -> Option<&str> {
-        self.0.customer_email.as_deref()
+        self.row.customer_email.as_deref()
     }
 
     async fn created_at(&self) -> DateTime {
-        self.0.created_at.into()
+        self.row.created_at.into()
     }
 
     /// When the order left `PENDING`; null until then.
     async fn confirmed_at(&self) -> Option<DateTime> {
-        self.0.confirmed_at.map(DateTime)
+        self.row.confirmed_at.map(DateTime)
     }
 
     async fn updated_at(&self) -> DateTime {
-        self.0.updated_at.into()
+        self.row.updated_at.into()
     }
 
     /// Line items, oldest first.
     #[graphql(complexity = "cost::list(cost::ASSUMED_ITEMS, child_complexity)")]
-    async fn items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrderItem>> {
+    async fn items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Plain<OrderItem>>> {
+        if let Some(items) = &self.loaded.items {
+            return Ok(items.iter().map(|item| Plain(item.clone())).collect());
+        }
         let loader = &RequestCtx::of(ctx)?.loaders.items_by_order;
-        let items = loader.load_one(self.0.id).await.map_err(gql)?;
+        let items = loader.load_one(self.row.id).await.map_err(gql)?;
         Ok(items
             .unwrap_or_default()
             .into_iter()
-            .map(OrderItem)
+            .map(|row| Plain(OrderItem(row)))
             .collect())
     }
 
     /// Parcels sent for this order, oldest first.
     #[graphql(complexity = "cost::list(cost::ASSUMED_PARCELS, child_complexity)")]
-    async fn shipments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Shipment>> {
+    async fn shipments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Plain<Shipment>>> {
+        if let Some(shipments) = &self.loaded.shipments {
+            return Ok(shipments
+                .iter()
+                .map(|shipment| Plain(shipment.clone()))
+                .collect());
+        }
         let loader = &RequestCtx::of(ctx)?.loaders.shipments_by_order;
-        let shipments = loader.load_one(self.0.id).await.map_err(gql)?;
+        let shipments = loader.load_one(self.row.id).await.map_err(gql)?;
         Ok(shipments
             .unwrap_or_default()
             .into_iter()
-            .map(Shipment)
+            .map(|row| Plain(Shipment(row)))
             .collect())
     }
 
     /// Invoices issued for this order, oldest first.
     #[graphql(complexity = "cost::list(cost::ASSUMED_PARCELS, child_complexity)")]
-    async fn invoices(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Invoice>> {
+    async fn invoices(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Plain<Invoice>>> {
+        if let Some(invoices) = &self.loaded.invoices {
+            return Ok(invoices
+                .iter()
+                .map(|invoice| Plain(invoice.clone()))
+                .collect());
+        }
         let loader = &RequestCtx::of(ctx)?.loaders.invoices_by_order;
-        let invoices = loader.load_one(self.0.id).await.map_err(gql)?;
+        let invoices = loader.load_one(self.row.id).await.map_err(gql)?;
         Ok(invoices
             .unwrap_or_default()
             .into_iter()
-            .map(Invoice)
+            .map(|row| Plain(Invoice(row)))
             .collect())
+    }
+}
+
+impl PlainObject for Order {
+    fn plain_field(&self, field: &Context<'_>) -> Option<Value> {
+        let row = &self.row;
+        Some(match field.item.node.name.node.as_str() {
+            "id" => Value::String(self.global_id().0),
+            "blOrderId" => plain::optional(row.bl_order_id, BigInt::value_of),
+            "externalOrderNo" => plain::optional(row.external_order_no.as_deref(), Value::from),
+            "status" => row.status.to_value(),
+            "total" => Decimal::value_of(&row.total),
+            "currency" => Value::from(row.currency.as_str()),
+            "customerEmail" => plain::optional(row.customer_email.as_deref(), Value::from),
+            "createdAt" => DateTime::value_of(row.created_at),
+            "confirmedAt" => plain::optional(row.confirmed_at, DateTime::value_of),
+            "updatedAt" => DateTime::value_of(row.updated_at),
+            "items" => plain::list(field, self.loaded.items.as_deref()?)?,
+            "shipments" => plain::list(field, self.loaded.shipments.as_deref()?)?,
+            "invoices" => plain::list(field, self.loaded.invoices.as_deref()?)?,
+            _ => return None,
+        })
     }
 }
 
@@ -108,5 +174,8 @@ pub async fn load(
     lookup: Lookup,
 ) -> async_graphql::Result<Option<Order>> {
     let loader = &RequestCtx::of(ctx)?.loaders.order_by_id;
-    Ok(load_one(loader, id, lookup).await.map_err(gql)?.map(Order))
+    Ok(load_one(loader, id, lookup)
+        .await
+        .map_err(gql)?
+        .map(Order::new))
 }

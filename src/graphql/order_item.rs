@@ -1,6 +1,6 @@
 //! `OrderItem`: one line of an order.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, Value};
 
 use crate::db::models;
 use crate::error::{AppError, gql};
@@ -8,10 +8,12 @@ use crate::graphql::context::RequestCtx;
 use crate::graphql::ids::{GlobalId, NodeKind};
 use crate::graphql::loaders::Lookup;
 use crate::graphql::order::{self, Order};
+use crate::graphql::plain::PlainObject;
 use crate::graphql::product::Product;
 use crate::graphql::scalars::{DateTime, Decimal};
 
 /// A line of an order: what was bought, how many, at what price.
+#[derive(Clone)]
 pub struct OrderItem(pub models::OrderItem);
 
 #[Object]
@@ -56,5 +58,20 @@ impl OrderItem {
                     "order item without its order"
                 )))
             })
+    }
+}
+
+impl PlainObject for OrderItem {
+    fn plain_field(&self, field: &Context<'_>) -> Option<Value> {
+        let row = &self.0;
+        Some(match field.item.node.name.node.as_str() {
+            "id" => Value::String(GlobalId::encode(NodeKind::OrderItem, row.id).0),
+            "sku" => Value::from(row.sku.as_str()),
+            "name" => Value::from(row.name.as_str()),
+            "quantity" => Value::from(row.quantity),
+            "unitPrice" => Decimal::value_of(&row.unit_price),
+            "createdAt" => DateTime::value_of(row.created_at),
+            _ => return None,
+        })
     }
 }

@@ -4,53 +4,83 @@
 //! Timer batching alone does not guarantee one batch per relation: async-graphql
 //! resolves a list's items 32 at a time, yielding in between, so a page that
 //! takes longer to resolve than the loader's delay (a loaded machine, a debug
-//! build) splits its keys over several batches. Priming the request's loaders
-//! from the connection makes a page's cost independent of its size and of
-//! timing; each node then finds its relations in the loader's cache. The
+//! build) splits its keys over several batches. Reading the relations from
+//! the connection, through the loaders' batch queries, makes a page's cost
+//! independent of its size and of timing; each node then carries its own
+//! relations, which its fields answer from at once (`graphql::plain`). The
 //! page already holds every key, so the batches run at once, without the
 //! loaders' delay.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Lookahead};
 use uuid::Uuid;
 
 use crate::error::gql;
 use crate::graphql::context::RequestCtx;
+use crate::graphql::invoice::Invoice;
 use crate::graphql::loaders::{Lookup, prime};
+use crate::graphql::order::Relations;
+use crate::graphql::order_item::OrderItem;
+use crate::graphql::shipment::Shipment;
 
-/// Primes what `node` (an `Order` selection) asks of these orders.
+/// Reads what `node` (an `Order` selection) asks of these orders' relations,
+/// one statement per relation, all sent at once; each order's relations
+/// come back to travel with the order, where its fields find them. The
+/// items' products, if asked for, are read next and primed in the
+/// request's loader.
 pub async fn order_relations(
     ctx: &Context<'_>,
     node: Lookahead<'_>,
     order_ids: &[Uuid],
-) -> async_graphql::Result<()> {
+) -> async_graphql::Result<HashMap<Uuid, Relations>> {
+    let mut relations: HashMap<Uuid, Relations> = order_ids
+        .iter()
+        .map(|id| (*id, Relations::default()))
+        .collect();
     if order_ids.is_empty() {
-        return Ok(());
+        return Ok(relations);
     }
     let loaders = &RequestCtx::of(ctx)?.loaders;
-    let ids = || order_ids.iter().copied();
+    let keys = &order_ids
+        .iter()
+        .copied()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>();
+    let read = |wanted: &str| node.field(wanted).exists();
     let items = async {
-        if node.field("items").exists() {
-            prime(&loaders.items_by_order, ids()).await.map(Some)
-        } else {
-            Ok(None)
+        match read("items") {
+            true => loaders.items_by_order.loader().load(keys).await.map(Some),
+            false => Ok(None),
         }
     };
     let shipments = async {
-        if node.field("shipments").exists() {
-            prime(&loaders.shipments_by_order, ids()).await?;
+        match read("shipments") {
+            true => loaders
+                .shipments_by_order
+                .loader()
+                .load(keys)
+                .await
+                .map(Some),
+            false => Ok(None),
         }
-        Ok(())
     };
     let invoices = async {
-        if node.field("invoices").exists() {
-            prime(&loaders.invoices_by_order, ids()).await?;
+        match read("invoices") {
+            true => loaders
+                .invoices_by_order
+                .loader()
+                .load(keys)
+                .await
+                .map(Some),
+            false => Ok(None),
         }
-        Ok(())
     };
-    let (items, (), ()) = futures_util::try_join!(items, shipments, invoices).map_err(gql)?;
-    if let Some(items) = items
+    let (mut items, mut shipments, mut invoices) =
+        futures_util::try_join!(items, shipments, invoices).map_err(gql)?;
+    if let Some(items) = &items
         && node.field("items").field("product").exists()
     {
         let skus: HashSet<String> = items
@@ -60,7 +90,20 @@ pub async fn order_relations(
             .collect();
         prime(&loaders.product_by_sku, skus).await.map_err(gql)?;
     }
-    Ok(())
+    for (id, order) in &mut relations {
+        order.items = items.as_mut().map(|items| take(items, id, OrderItem));
+        order.shipments = shipments.as_mut().map(|loaded| take(loaded, id, Shipment));
+        order.invoices = invoices.as_mut().map(|loaded| take(loaded, id, Invoice));
+    }
+    Ok(relations)
+}
+
+/// An order's rows of one relation, as their GraphQL objects.
+fn take<R, T>(loaded: &mut HashMap<Uuid, Vec<R>>, order: &Uuid, object: fn(R) -> T) -> Vec<T> {
+    loaded
+        .remove(order)
+        .map(|rows| rows.into_iter().map(object).collect())
+        .unwrap_or_default()
 }
 
 /// How a root lookup loads: at once when it is the operation's only root

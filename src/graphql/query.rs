@@ -20,6 +20,7 @@ use crate::graphql::loaders::Lookup;
 use crate::graphql::node::{self, Node};
 use crate::graphql::order::{self, Order};
 use crate::graphql::order_stats::{DailyOrderStats, OrderStatusCount, ProductSales};
+use crate::graphql::plain::Plain;
 use crate::graphql::prefetch;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::shipment::Shipment;
@@ -32,7 +33,7 @@ pub const MAX_STATS_DAYS: i32 = 366;
 fn dashboard<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<Dashboard<'a>> {
     let request = RequestCtx::of(ctx)?;
     Ok(Dashboard {
-        database: &request.database,
+        reads: &request.reads,
         cache: &request.cache,
         scope: request.scope(),
     })
@@ -100,7 +101,7 @@ pub struct AuditLogFilter {
 }
 
 pub type AuditLogConnection = Connection<String, AuditLog>;
-pub type OrderConnection = Connection<String, Order>;
+pub type OrderConnection = Connection<String, Plain<Order>>;
 pub type ShipmentConnection = Connection<String, Shipment>;
 
 /// Reads of your tenant's data. Every answer depends on your token, so HTTP
@@ -113,31 +114,54 @@ impl QueryRoot {
     #[graphql(cache_control(no_cache))]
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let lookup = prefetch::root_lookup(ctx);
-        let node = node::load(ctx, &id, lookup).await?;
-        // As for `order(id:)`.
-        if lookup == Lookup::AtOnce
-            && let Some(Node::Order(order)) = &node
-        {
-            prefetch::order_relations(ctx, ctx.look_ahead(), &[order.0.id]).await?;
+        // An order alone loads with its relations, as for `order(id:)`.
+        match GlobalId::decode(&id) {
+            Ok(global) if global.kind == NodeKind::Order && lookup == Lookup::AtOnce => {
+                let ids = [global.id];
+                let relations = prefetch::order_relations(ctx, ctx.look_ahead(), &ids);
+                let (node, mut relations) =
+                    futures_util::try_join!(node::load(ctx, &id, lookup), relations)?;
+                Ok(node.map(|node| match node {
+                    Node::Order(mut order) => {
+                        order.loaded = relations.remove(&global.id).unwrap_or_default();
+                        Node::Order(order)
+                    }
+                    other => other,
+                }))
+            }
+            _ => node::load(ctx, &id, lookup).await,
         }
-        Ok(node)
     }
 
     /// The order with this id; null when it does not exist in your tenant.
     // Rows change with every write: revalidate (ETag) on each use.
     #[graphql(cache_control(no_cache))]
-    async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<Plain<Order>>> {
         let id = GlobalId::decode_as(&id, NodeKind::Order).map_err(gql)?;
         // Alone in its request, the order and its relations are all its
-        // own: load them at once rather than a loader delay per level.
-        // Beside other lookups, the loaders gather everyone's keys into one
-        // batch.
+        // own: its row, items, shipments and invoices are read at once, in
+        // one pipeline, rather than a loader delay or a round trip per
+        // level (an id that names no order of the tenant costs the
+        // relations' statements for nothing, and finds none). Beside other
+        // lookups, the loaders gather everyone's keys into one batch.
         let lookup = prefetch::root_lookup(ctx);
-        let order = order::load(ctx, id, lookup).await?;
-        if order.is_some() && lookup == Lookup::AtOnce {
-            prefetch::order_relations(ctx, ctx.look_ahead(), &[id]).await?;
+        match lookup {
+            Lookup::AtOnce => {
+                let ids = [id];
+                let relations = prefetch::order_relations(ctx, ctx.look_ahead(), &ids);
+                let (order, mut relations) =
+                    futures_util::try_join!(order::load(ctx, id, lookup), relations)?;
+                Ok(order.map(|mut order| {
+                    order.loaded = relations.remove(&id).unwrap_or_default();
+                    Plain(order)
+                }))
+            }
+            Lookup::Batched => Ok(order::load(ctx, id, lookup).await?.map(Plain)),
         }
-        Ok(order)
     }
 
     /// Your tenant's orders, newest `createdAt` first unless `orderBy` says
@@ -182,8 +206,8 @@ impl QueryRoot {
             // One more than asked tells whether there is a next page.
             limit: limit + 1,
         };
-        let mut connection = request.database.get().await.map_err(gql)?;
-        let mut rows = models::Order::page(&mut connection, request.viewer.tenant, &page)
+        let connection = request.reads.get().await.map_err(gql)?;
+        let mut rows = models::Order::page(&connection, request.viewer.tenant, &page)
             .await
             .map_err(|error| gql(AppError::from(error)))?;
         drop(connection);
@@ -191,11 +215,13 @@ impl QueryRoot {
         let has_next_page = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         let ids: Vec<_> = rows.iter().map(|row| row.id).collect();
-        prefetch::order_relations(ctx, ctx.look_ahead().field("edges").field("node"), &ids).await?;
+        let node = ctx.look_ahead().field("edges").field("node");
+        let mut relations = prefetch::order_relations(ctx, node, &ids).await?;
         let mut connection = Connection::new(after.is_some(), has_next_page);
         connection.edges.extend(rows.into_iter().map(|row| {
             let cursor = cursor::encode_order(&OrderKey::of(&row, sort));
-            Edge::new(cursor, Order(row))
+            let loaded = relations.remove(&row.id).unwrap_or_default();
+            Edge::new(cursor, Plain(Order { row, loaded }))
         }));
         Ok(connection)
     }
@@ -230,8 +256,8 @@ impl QueryRoot {
             after: after_key,
             limit: limit + 1,
         };
-        let mut connection = request.database.get().await.map_err(gql)?;
-        let mut rows = models::Shipment::page(&mut connection, request.viewer.tenant, &page)
+        let connection = request.reads.get().await.map_err(gql)?;
+        let mut rows = models::Shipment::page(&connection, request.viewer.tenant, &page)
             .await
             .map_err(|error| gql(AppError::from(error)))?;
         drop(connection);
@@ -292,8 +318,8 @@ impl QueryRoot {
                 .map_err(gql)?,
             limit: limit + 1,
         };
-        let mut connection = request.database.get().await.map_err(gql)?;
-        let mut rows = models::AuditLog::page(&mut connection, request.viewer.tenant, &page)
+        let connection = request.reads.get().await.map_err(gql)?;
+        let mut rows = models::AuditLog::page(&connection, request.viewer.tenant, &page)
             .await
             .map_err(|error| gql(AppError::from(error)))?;
         drop(connection);

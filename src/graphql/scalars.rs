@@ -37,8 +37,15 @@ impl ScalarType for Decimal {
     }
 
     fn to_value(&self) -> Value {
+        Self::value_of(&self.0)
+    }
+}
+
+impl Decimal {
+    /// The value of an amount, without a copy of it first.
+    pub fn value_of(amount: &BigDecimal) -> Value {
         Value::String(
-            self.0
+            amount
                 .with_scale_round(2, RoundingMode::HalfUp)
                 .to_plain_string(),
         )
@@ -69,7 +76,13 @@ impl ScalarType for DateTime {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        Self::value_of(self.0)
+    }
+}
+
+impl DateTime {
+    pub fn value_of(instant: chrono::DateTime<Utc>) -> Value {
+        Value::String(instant.to_rfc3339_opts(SecondsFormat::AutoSi, true))
     }
 }
 
@@ -114,7 +127,13 @@ impl ScalarType for BigInt {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_string())
+        Self::value_of(self.0)
+    }
+}
+
+impl BigInt {
+    pub fn value_of(number: i64) -> Value {
+        Value::String(number.to_string())
     }
 }
 

@@ -1,6 +1,6 @@
 //! `Shipment`: a parcel sent for an order.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputType, Object, Value};
 
 use crate::db::ShipmentStatus;
 use crate::db::models;
@@ -8,9 +8,11 @@ use crate::error::{AppError, gql};
 use crate::graphql::ids::{GlobalId, NodeKind};
 use crate::graphql::loaders::Lookup;
 use crate::graphql::order::{self, Order};
+use crate::graphql::plain::{self, PlainObject};
 use crate::graphql::scalars::DateTime;
 
 /// A parcel sent for an order.
+#[derive(Clone)]
 pub struct Shipment(pub models::Shipment);
 
 #[Object]
@@ -53,5 +55,21 @@ impl Shipment {
                     "shipment without its order"
                 )))
             })
+    }
+}
+
+impl PlainObject for Shipment {
+    fn plain_field(&self, field: &Context<'_>) -> Option<Value> {
+        let row = &self.0;
+        Some(match field.item.node.name.node.as_str() {
+            "id" => Value::String(GlobalId::encode(NodeKind::Shipment, row.id).0),
+            "carrier" => Value::from(row.carrier.as_str()),
+            "trackingNo" => plain::optional(row.tracking_no.as_deref(), Value::from),
+            "status" => row.status.to_value(),
+            "shippedAt" => plain::optional(row.shipped_at, DateTime::value_of),
+            "deliveredAt" => plain::optional(row.delivered_at, DateTime::value_of),
+            "createdAt" => DateTime::value_of(row.created_at),
+            _ => return None,
+        })
     }
 }

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::Viewer;
+use crate::db::Reads;
 use crate::error::{AppError, ErrorCode};
 use crate::graphql::{Loaders, RequestCtx};
 use crate::guard::rate::Decision;
@@ -155,6 +156,33 @@ struct Checked {
     cost: usize,
     /// Its name, from the request or the document.
     operation: Option<String>,
+    /// A query, whose reads may share one connection.
+    is_query: bool,
+}
+
+impl Checked {
+    /// The request, with its own context and loaders for `viewer`.
+    fn into_request(self, state: &AppState, viewer: Viewer) -> async_graphql::Request {
+        let database = &state.database;
+        let reads = if self.is_query {
+            Reads::shared(database)
+        } else {
+            Reads::per_read(database)
+        };
+        self.request.data(RequestCtx {
+            viewer,
+            database: database.clone(),
+            cache: state.cache.clone(),
+            loaders: Loaders::new(
+                &reads,
+                &state.cache,
+                viewer.tenant,
+                state.config.dataloader_delay,
+            ),
+            reads,
+            business: state.metrics.business.clone(),
+        })
+    }
 }
 
 /// Parses (or takes the registered parse of) `document`, checks it against
@@ -173,9 +201,9 @@ async fn check(
         },
         Document::Registered(prepared) => (prepared.document().clone(), true),
     };
+    let operation_type = persisted::operation_type(&parsed, params.operation_name.as_deref());
     if *method == Method::GET
-        && let Some(operation) =
-            persisted::operation_type(&parsed, params.operation_name.as_deref())
+        && let Some(operation) = operation_type
         && operation != OperationType::Query
     {
         return Err(CheckFailure::Refused(Refusal {
@@ -226,6 +254,7 @@ async fn check(
         request,
         cost,
         operation,
+        is_query: operation_type == Some(OperationType::Query),
     })
 }
 
@@ -275,21 +304,6 @@ impl CheckFailure {
 
 fn refusal_value(refusal: &Refusal) -> Value {
     json!({ "errors": [{ "message": refusal.message, "extensions": { "code": refusal.code.as_str() } }] })
-}
-
-fn request_context(state: &AppState, viewer: Viewer) -> RequestCtx {
-    RequestCtx {
-        viewer,
-        database: state.database.clone(),
-        cache: state.cache.clone(),
-        loaders: Loaders::new(
-            &state.database,
-            &state.cache,
-            viewer.tenant,
-            state.config.dataloader_delay,
-        ),
-        business: state.metrics.business.clone(),
-    }
 }
 
 /// Who is asking, and how their request's cost is reported.
@@ -471,11 +485,12 @@ async fn answer_single(
         Ok(remaining) => remaining,
         Err(response) => return response,
     };
-    let request = checked.request.data(request_context(state, caller.viewer));
+    let cost = checked.cost;
+    let request = checked.into_request(state, caller.viewer);
     let Some(mut response) = run(state, deadline, request).await else {
         return no_store(deadline_refusal(state).into_response(media));
     };
-    report_cost(state, &caller, &mut response, checked.cost, remaining);
+    report_cost(state, &caller, &mut response, cost, remaining);
     graphql_response(media, &method, headers, &caller.viewer, response)
 }
 
@@ -565,10 +580,11 @@ async fn execute_batch(
     for outcome in checked {
         let (answer, answer_codes) = match outcome {
             Ok(checked) => {
-                let request = checked.request.data(request_context(state, caller.viewer));
+                let cost = checked.cost;
+                let request = checked.into_request(state, caller.viewer);
                 match run(state, deadline, request).await {
                     Some(mut response) => {
-                        report_cost(state, &caller, &mut response, checked.cost, remaining);
+                        report_cost(state, &caller, &mut response, cost, remaining);
                         let (body, outcome) = render(response);
                         (
                             serde_json::to_value(body).unwrap_or_default(),

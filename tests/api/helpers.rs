@@ -372,6 +372,19 @@ impl TestApp {
         self.state.database.statements_sent()
     }
 
+    /// The id of one of the tenant's orders that has a shipment (so that
+    /// not all its relations are empty).
+    pub async fn shipped_order(&self, slug: &str) -> Uuid {
+        self.sql
+            .query_one(
+                "SELECT order_id FROM shipments WHERE tenant_id = $1 ORDER BY id LIMIT 1",
+                &[&self.tenant(slug).0],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+
     /// A new order of the tenant, in `status`, with one item; its row id.
     pub async fn insert_order(&self, slug: &str, status: &str) -> Uuid {
         let id = Uuid::now_v7();

@@ -21,6 +21,7 @@ mod pagination;
 mod persisted;
 mod pool;
 mod rate_limits;
+mod resolution;
 mod schema;
 mod seed;
 mod shipments;

@@ -40,6 +40,34 @@ async fn an_exhausted_pool_fails_requests_after_its_timeout() {
 }
 
 #[tokio::test]
+async fn a_query_reads_through_one_connection_whatever_it_asks_for() {
+    // A second connection for any of these reads would wait out the pool
+    // timeout: the one connection is the request's until it ends.
+    let app = TestApp::spawn_with(&[
+        ("DATABASE_POOL_SIZE", "1"),
+        ("DATABASE_POOL_TIMEOUT", "2s"),
+        ("CACHE_ENABLED", "false"),
+    ])
+    .await;
+    let token = app.token(DEMO, Role::Member).await;
+    let query = "{
+        orders(first: 5) { edges { node { id items { sku product { name } } shipments { carrier } } } }
+        shipments(first: 5) { edges { node { id order { id invoices { number } } } } }
+        orderStats(days: 7) { day }
+        orderStatusCounts { count }
+        topProducts(days: 7, first: 3) { product { sku } }
+    }";
+    let started = Instant::now();
+    let data = app.data(&token, query, json!({})).await;
+    assert_eq!(data["orders"]["edges"].as_array().unwrap().len(), 5);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the request waited {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn pooled_connections_carry_the_statement_timeout() {
     let app = TestApp::spawn_with(&[("DATABASE_STATEMENT_TIMEOUT", "1500ms")]).await;
     let mut connection = app.state.database.get().await.unwrap();

@@ -45,16 +45,7 @@ async fn orders_page_sends_the_same_statements_for_ten_orders_or_a_hundred() {
 async fn order_detail_and_undelivered_shipments_batch_their_relations() {
     let app = TestApp::spawn().await;
     let token = app.token(DEMO, Role::Member).await;
-    let order: Uuid = app
-        .sql
-        .query_one(
-            "SELECT id FROM orders WHERE tenant_id = $1 LIMIT 1",
-            &[&app.tenant(DEMO).0],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    let id = GlobalId::encode(NodeKind::Order, order).0;
+    let id = GlobalId::encode(NodeKind::Order, app.shipped_order(DEMO).await).0;
 
     // The order, its items, the items' products, its shipments, its invoices.
     assert_eq!(
@@ -159,10 +150,8 @@ async fn later_pages_filters_and_the_carrier_desk_stay_prepared() {
         limit: 51,
     };
     for _ in 0..3 {
-        Order::page(&mut connection, tenant, &later_page)
-            .await
-            .unwrap();
-        Shipment::page(&mut connection, tenant, &carrier_desk)
+        Order::page(&connection, tenant, &later_page).await.unwrap();
+        Shipment::page(&connection, tenant, &carrier_desk)
             .await
             .unwrap();
     }
@@ -174,5 +163,62 @@ async fn later_pages_filters_and_the_carrier_desk_stay_prepared() {
     assert_eq!(
         prepared_holding(&mut connection, "shipments.status <> 'DELIVERED'").await,
         1
+    );
+}
+
+/// Tables and pipelining of the statements a request sends: `true` where a
+/// statement went out while the one before it on its connection was still
+/// unanswered (one pipeline, one round trip).
+async fn pipelines_of(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Vec<(&'static str, bool)> {
+    let capture = app.state.database.capture();
+    capture.start();
+    app.data(token, query, variables).await;
+    capture
+        .stop()
+        .iter()
+        .map(|statement| {
+            let labels = fulexo::db::instrument::statement_labels(&statement.text);
+            (labels.table, statement.pipelined)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_query_sends_what_it_reads_at_once_in_one_pipeline() {
+    let app = TestApp::spawn_with(&[("CACHE_ENABLED", "false")]).await;
+    let token = app.token(DEMO, Role::Member).await;
+    let id = GlobalId::encode(NodeKind::Order, app.shipped_order(DEMO).await).0;
+
+    // The order with its items, shipments and invoices in one round trip;
+    // the items' products in a second.
+    assert_eq!(
+        pipelines_of(&app, &token, &operation("OrderDetail"), json!({ "id": id })).await,
+        [
+            ("orders", false),
+            ("order_items", true),
+            ("shipments", true),
+            ("invoices", true),
+            ("products", false),
+        ]
+    );
+    // The page, then its items and shipments together.
+    assert_eq!(
+        pipelines_of(
+            &app,
+            &token,
+            &operation("OrdersPage"),
+            json!({ "first": 20 })
+        )
+        .await,
+        [
+            ("orders", false),
+            ("order_items", false),
+            ("shipments", true)
+        ]
     );
 }

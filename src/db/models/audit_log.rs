@@ -40,11 +40,11 @@ type BoxedAuditLogs<'a> = audit_logs::BoxedQuery<'a, Pg, diesel::dsl::AsSelect<A
 
 impl AuditLog {
     pub async fn page(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         page: &AuditLogPage<'_>,
     ) -> QueryResult<Vec<Self>> {
-        page.query(tenant).load(connection).await
+        page.query(tenant).load(&mut connection).await
     }
 }
 

@@ -25,12 +25,12 @@ pub struct Invoice {
 impl Invoice {
     /// The invoices of these orders, each order's oldest first.
     pub async fn for_orders(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         order_ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
         Self::for_orders_query(tenant, order_ids)
-            .load(connection)
+            .load(&mut connection)
             .await
     }
 
@@ -49,7 +49,7 @@ impl Invoice {
     }
 
     pub async fn find_by_ids(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
@@ -57,7 +57,7 @@ impl Invoice {
             .filter(invoices::tenant_id.eq(tenant.0))
             .filter(invoices::id.eq_any(ids))
             .select(Self::as_select())
-            .load(connection)
+            .load(&mut connection)
             .await
     }
 }

@@ -77,11 +77,13 @@ type BoxedOrders<'a> = orders::BoxedQuery<'a, Pg, diesel::dsl::AsSelect<Order, P
 
 impl Order {
     pub async fn find_by_ids(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
-        Self::find_by_ids_query(tenant, ids).load(connection).await
+        Self::find_by_ids_query(tenant, ids)
+            .load(&mut connection)
+            .await
     }
 
     /// The statement of [`Self::find_by_ids`] (the `order_by_id` loader's).
@@ -97,11 +99,11 @@ impl Order {
     /// `(sort, id) < (last seen)` instead of an OFFSET, so a page deep in the
     /// list costs what the first one does, and inserts never shift it.
     pub async fn page(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         page: &OrderPage<'_>,
     ) -> QueryResult<Vec<Self>> {
-        page.query(tenant).load(connection).await
+        page.query(tenant).load(&mut connection).await
     }
 
     /// The order, locked until the transaction ends (status changes read
@@ -124,14 +126,14 @@ impl Order {
     /// How many of the tenant's orders are in each status (statuses
     /// without orders are absent). Index-only on idx_orders_list_covering.
     pub async fn count_by_status(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
     ) -> QueryResult<Vec<(OrderStatus, i64)>> {
         orders::table
             .filter(orders::tenant_id.eq(tenant.0))
             .group_by(orders::status)
             .select((orders::status, diesel::dsl::count_star()))
-            .load(connection)
+            .load(&mut connection)
             .await
     }
 

@@ -26,12 +26,12 @@ pub struct OrderItem {
 impl OrderItem {
     /// The items of these orders, each order's oldest first.
     pub async fn for_orders(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         order_ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
         Self::for_orders_query(tenant, order_ids)
-            .load(connection)
+            .load(&mut connection)
             .await
     }
 
@@ -50,7 +50,7 @@ impl OrderItem {
     }
 
     pub async fn find_by_ids(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
@@ -58,7 +58,7 @@ impl OrderItem {
             .filter(order_items::tenant_id.eq(tenant.0))
             .filter(order_items::id.eq_any(ids))
             .select(Self::as_select())
-            .load(connection)
+            .load(&mut connection)
             .await
     }
 }

@@ -78,12 +78,12 @@ ORDER BY w.day DESC
 impl DailyOrderStats {
     /// `days` rows, newest first, ending with `today` (a UTC date).
     pub async fn for_window(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         today: NaiveDate,
         days: i32,
     ) -> QueryResult<Vec<Self>> {
-        Self::query(tenant, today, days).load(connection).await
+        Self::query(tenant, today, days).load(&mut connection).await
     }
 
     /// The statement of [`Self::for_window`].

@@ -58,7 +58,7 @@ LIMIT $3
 impl Product {
     /// The products sold most (by order items) since `since`.
     pub async fn top_sellers(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         since: DateTime<Utc>,
         limit: i64,
@@ -68,12 +68,12 @@ impl Product {
             .bind::<SqlUuid, _>(tenant.0)
             .bind::<Timestamptz, _>(since)
             .bind::<Int8, _>(limit)
-            .load(connection)
+            .load(&mut connection)
             .await
     }
 
     pub async fn find_by_ids(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
@@ -81,13 +81,13 @@ impl Product {
             .filter(products::tenant_id.eq(tenant.0))
             .filter(products::id.eq_any(ids))
             .select(Self::as_select())
-            .load(connection)
+            .load(&mut connection)
             .await
     }
 
     /// The products these SKUs name; SKUs without a product are absent.
     pub async fn find_by_skus(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         skus: &[String],
     ) -> QueryResult<Vec<Self>> {
@@ -95,7 +95,7 @@ impl Product {
             .filter(products::tenant_id.eq(tenant.0))
             .filter(products::sku.eq_any(skus))
             .select(Self::as_select())
-            .load(connection)
+            .load(&mut connection)
             .await
     }
 }

@@ -53,12 +53,12 @@ type BoxedShipments<'a> = shipments::BoxedQuery<'a, Pg, diesel::dsl::AsSelect<Sh
 impl Shipment {
     /// The shipments of these orders, each order's oldest first.
     pub async fn for_orders(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         order_ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
         Self::for_orders_query(tenant, order_ids)
-            .load(connection)
+            .load(&mut connection)
             .await
     }
 
@@ -77,7 +77,7 @@ impl Shipment {
     }
 
     pub async fn find_by_ids(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
@@ -85,16 +85,16 @@ impl Shipment {
             .filter(shipments::tenant_id.eq(tenant.0))
             .filter(shipments::id.eq_any(ids))
             .select(Self::as_select())
-            .load(connection)
+            .load(&mut connection)
             .await
     }
 
     pub async fn page(
-        connection: &mut AsyncPgConnection,
+        mut connection: &AsyncPgConnection,
         tenant: TenantId,
         page: &ShipmentPage<'_>,
     ) -> QueryResult<Vec<Self>> {
-        page.query(tenant).load(connection).await
+        page.query(tenant).load(&mut connection).await
     }
 
     /// Inserts a new shipment. A tracking number the carrier already uses
