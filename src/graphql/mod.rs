@@ -3,6 +3,7 @@
 //! context and loaders, and the scalars, ids and cursors.
 
 pub mod audit_log;
+pub mod connection;
 pub mod context;
 pub mod cursor;
 pub mod ids;

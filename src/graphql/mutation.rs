@@ -210,7 +210,7 @@ impl MutationRoot {
             .invalidate(viewer.tenant, &[Tag::Order(order_id)])
             .await;
         Ok(CreateShipmentPayload {
-            shipment: Shipment(shipment),
+            shipment: Shipment::new(shipment),
         })
     }
 }

@@ -42,7 +42,7 @@ pub async fn load(
         NodeKind::Shipment => load_one(&loaders.shipment_by_id, global.id, lookup)
             .await
             .map_err(gql)?
-            .map(|row| Node::Shipment(Shipment(row))),
+            .map(|row| Node::Shipment(Shipment::new(row))),
         NodeKind::Invoice => load_one(&loaders.invoice_by_id, global.id, lookup)
             .await
             .map_err(gql)?

@@ -16,6 +16,7 @@ use crate::graphql::shipment::Shipment;
 use crate::guard::cost;
 
 /// An order placed with the tenant, synced from a marketplace.
+#[derive(Clone)]
 pub struct Order {
     pub row: models::Order,
     /// Relations read together with the row (a page's items and
@@ -25,11 +26,11 @@ pub struct Order {
 }
 
 /// An order's relations, where they were read with it (`None`: not read).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Relations {
-    pub items: Option<Vec<OrderItem>>,
-    pub shipments: Option<Vec<Shipment>>,
-    pub invoices: Option<Vec<Invoice>>,
+    pub items: Option<Vec<Plain<OrderItem>>>,
+    pub shipments: Option<Vec<Plain<Shipment>>>,
+    pub invoices: Option<Vec<Plain<Invoice>>>,
 }
 
 impl Order {
@@ -96,7 +97,7 @@ impl Order {
     #[graphql(complexity = "cost::list(cost::ASSUMED_ITEMS, child_complexity)")]
     async fn items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Plain<OrderItem>>> {
         if let Some(items) = &self.loaded.items {
-            return Ok(items.iter().map(|item| Plain(item.clone())).collect());
+            return Ok(items.clone());
         }
         let loader = &RequestCtx::of(ctx)?.loaders.items_by_order;
         let items = loader.load_one(self.row.id).await.map_err(gql)?;
@@ -111,17 +112,14 @@ impl Order {
     #[graphql(complexity = "cost::list(cost::ASSUMED_PARCELS, child_complexity)")]
     async fn shipments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Plain<Shipment>>> {
         if let Some(shipments) = &self.loaded.shipments {
-            return Ok(shipments
-                .iter()
-                .map(|shipment| Plain(shipment.clone()))
-                .collect());
+            return Ok(shipments.clone());
         }
         let loader = &RequestCtx::of(ctx)?.loaders.shipments_by_order;
         let shipments = loader.load_one(self.row.id).await.map_err(gql)?;
         Ok(shipments
             .unwrap_or_default()
             .into_iter()
-            .map(|row| Plain(Shipment(row)))
+            .map(|row| Plain(Shipment::new(row)))
             .collect())
     }
 
@@ -129,10 +127,7 @@ impl Order {
     #[graphql(complexity = "cost::list(cost::ASSUMED_PARCELS, child_complexity)")]
     async fn invoices(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Plain<Invoice>>> {
         if let Some(invoices) = &self.loaded.invoices {
-            return Ok(invoices
-                .iter()
-                .map(|invoice| Plain(invoice.clone()))
-                .collect());
+            return Ok(invoices.clone());
         }
         let loader = &RequestCtx::of(ctx)?.loaders.invoices_by_order;
         let invoices = loader.load_one(self.row.id).await.map_err(gql)?;
@@ -158,9 +153,26 @@ impl PlainObject for Order {
             "createdAt" => DateTime::value_of(row.created_at),
             "confirmedAt" => plain::optional(row.confirmed_at, DateTime::value_of),
             "updatedAt" => DateTime::value_of(row.updated_at),
-            "items" => plain::list(field, self.loaded.items.as_deref()?)?,
-            "shipments" => plain::list(field, self.loaded.shipments.as_deref()?)?,
-            "invoices" => plain::list(field, self.loaded.invoices.as_deref()?)?,
+            "items" => plain::list(
+                field,
+                self.loaded.items.as_ref()?.iter().map(|item| &item.0),
+            )?,
+            "shipments" => plain::list(
+                field,
+                self.loaded
+                    .shipments
+                    .as_ref()?
+                    .iter()
+                    .map(|shipment| &shipment.0),
+            )?,
+            "invoices" => plain::list(
+                field,
+                self.loaded
+                    .invoices
+                    .as_ref()?
+                    .iter()
+                    .map(|invoice| &invoice.0),
+            )?,
             _ => return None,
         })
     }

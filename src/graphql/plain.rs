@@ -19,8 +19,11 @@
 //! this path would skip (`graphql::build_executing_schema`).
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 
 use async_graphql::indexmap::IndexMap;
+use async_graphql::indexmap::map::Entry;
 use async_graphql::parser::types::{Field, Selection};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, resolve_container};
@@ -39,6 +42,7 @@ pub trait PlainObject: ContainerType + Send + Sync {
 
 /// `T`, resolved through [`PlainObject`] where it can be. It is `T` in the
 /// schema: same name, same fields.
+#[derive(Clone)]
 pub struct Plain<T>(pub T);
 
 impl<T: PlainObject> OutputType for Plain<T> {
@@ -66,6 +70,11 @@ impl<T: PlainObject> OutputType for Plain<T> {
         resolve(ctx, &self.0).await
     }
 }
+
+/// A field left to its object's `#[Object]` resolver, by its index in the
+/// selection.
+type PendingField<'a> =
+    Pin<Box<dyn Future<Output = (usize, ServerResult<Option<Value>>)> + Send + 'a>>;
 
 /// The fields of a selection that names fields only, without directives;
 /// `None` for anything else (fragments are async-graphql's to expand).
@@ -109,10 +118,14 @@ pub async fn resolve<T: PlainObject>(
         let value = plain_value(ctx, object, field);
         if value.is_none() {
             let ctx = ctx.clone();
-            pending.push(async move {
-                let answer = object.resolve_field(&ctx.with_field(field)).await;
-                (index, answer)
-            });
+            // Boxed, as async-graphql boxes every field: a field's future
+            // holds its object's resolution, which may hold this type's
+            // again (an order's shipments' order).
+            let answer: PendingField<'_> =
+                Box::pin(
+                    async move { (index, object.resolve_field(&ctx.with_field(field)).await) },
+                );
+            pending.push(answer);
         }
         values.push(value);
     }
@@ -122,9 +135,12 @@ pub async fn resolve<T: PlainObject>(
             Err(error) => ctx.add_error(error),
         }
     }
-    Ok(object_value(fields.iter().zip(values).filter_map(
-        |(field, value)| Some((field.node.response_key().node.clone(), value?)),
-    )))
+    let answered: Vec<(Name, Value)> = fields
+        .iter()
+        .zip(values)
+        .filter_map(|(field, value)| Some((field.node.response_key().node.clone(), value?)))
+        .collect();
+    Ok(object_value(answered.into_iter()))
 }
 
 /// `object` under `ctx`'s selection, if every field can be answered at once.
@@ -135,7 +151,7 @@ pub fn now<T: PlainObject>(ctx: &ContextSelectionSet<'_>, object: &T) -> Option<
         let value = plain_value(ctx, object, field)?;
         values.push((field.node.response_key().node.clone(), value));
     }
-    Some(object_value(values))
+    Some(object_value(values.into_iter()))
 }
 
 /// The value of an object field (`field` a context on it) holding `object`,
@@ -149,10 +165,14 @@ pub fn object<T: PlainObject>(field: &Context<'_>, object: &T) -> Option<Value> 
 
 /// The value of a list field (`field` a context on it) holding `objects`,
 /// if all of them can be answered at once.
-pub fn list<T: PlainObject>(field: &Context<'_>, objects: &[T]) -> Option<Value> {
+pub fn list<'a, T: PlainObject + 'a>(
+    field: &Context<'_>,
+    objects: impl IntoIterator<Item = &'a T>,
+) -> Option<Value> {
     let ctx = field.with_selection_set(&field.item.node.selection_set);
-    let mut values = Vec::with_capacity(objects.len());
-    for (index, object) in objects.iter().enumerate() {
+    let objects = objects.into_iter();
+    let mut values = Vec::with_capacity(objects.size_hint().0);
+    for (index, object) in objects.enumerate() {
         values.push(now(&ctx.with_index(index), object)?);
     }
     Some(Value::List(values))
@@ -160,8 +180,8 @@ pub fn list<T: PlainObject>(field: &Context<'_>, objects: &[T]) -> Option<Value>
 
 /// An object from its fields in selection order; `null` for none, as
 /// async-graphql answers.
-fn object_value(fields: impl IntoIterator<Item = (Name, Value)>) -> Value {
-    let mut object = IndexMap::new();
+fn object_value(fields: impl ExactSizeIterator<Item = (Name, Value)>) -> Value {
+    let mut object = IndexMap::with_capacity(fields.len());
     for (name, value) in fields {
         insert_merged(&mut object, name, value);
     }
@@ -176,9 +196,12 @@ fn object_value(fields: impl IntoIterator<Item = (Name, Value)>) -> Value {
 /// gets the new selection's fields merged into its object, or into each of
 /// its list's objects, as async-graphql merges them.
 fn insert_merged(object: &mut IndexMap<Name, Value>, name: Name, value: Value) {
-    let Some(existing) = object.get_mut(&name) else {
-        object.insert(name, value);
-        return;
+    let existing = match object.entry(name) {
+        Entry::Vacant(entry) => {
+            entry.insert(value);
+            return;
+        }
+        Entry::Occupied(entry) => entry.into_mut(),
     };
     match (existing, value) {
         (Value::Object(existing), Value::Object(more)) => {

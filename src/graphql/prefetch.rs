@@ -17,12 +17,14 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Lookahead};
 use uuid::Uuid;
 
+use crate::db::models;
 use crate::error::gql;
 use crate::graphql::context::RequestCtx;
 use crate::graphql::invoice::Invoice;
 use crate::graphql::loaders::{Lookup, prime};
 use crate::graphql::order::Relations;
 use crate::graphql::order_item::OrderItem;
+use crate::graphql::plain::Plain;
 use crate::graphql::shipment::Shipment;
 
 /// Reads what `node` (an `Order` selection) asks of these orders' relations,
@@ -92,17 +94,23 @@ pub async fn order_relations(
     }
     for (id, order) in &mut relations {
         order.items = items.as_mut().map(|items| take(items, id, OrderItem));
-        order.shipments = shipments.as_mut().map(|loaded| take(loaded, id, Shipment));
+        order.shipments = shipments
+            .as_mut()
+            .map(|loaded| take(loaded, id, Shipment::new));
         order.invoices = invoices.as_mut().map(|loaded| take(loaded, id, Invoice));
     }
     Ok(relations)
 }
 
 /// An order's rows of one relation, as their GraphQL objects.
-fn take<R, T>(loaded: &mut HashMap<Uuid, Vec<R>>, order: &Uuid, object: fn(R) -> T) -> Vec<T> {
+fn take<R, T>(
+    loaded: &mut HashMap<Uuid, Vec<R>>,
+    order: &Uuid,
+    object: fn(R) -> T,
+) -> Vec<Plain<T>> {
     loaded
         .remove(order)
-        .map(|rows| rows.into_iter().map(object).collect())
+        .map(|rows| rows.into_iter().map(|row| Plain(object(row))).collect())
         .unwrap_or_default()
 }
 
@@ -116,19 +124,22 @@ pub fn root_lookup(ctx: &Context<'_>) -> Lookup {
     }
 }
 
-/// Primes the orders of shipments when `node` (a `Shipment` selection)
-/// asks for them.
+/// Reads the orders of these shipments when `node` (a `Shipment` selection)
+/// asks for them, in one statement, to travel with each shipment.
 pub async fn shipment_orders(
     ctx: &Context<'_>,
     node: Lookahead<'_>,
     order_ids: &[Uuid],
-) -> async_graphql::Result<()> {
+) -> async_graphql::Result<HashMap<Uuid, models::Order>> {
     if order_ids.is_empty() || !node.field("order").exists() {
-        return Ok(());
+        return Ok(HashMap::new());
     }
     let loaders = &RequestCtx::of(ctx)?.loaders;
-    prime(&loaders.order_by_id, order_ids.iter().copied())
-        .await
-        .map_err(gql)?;
-    Ok(())
+    let keys: Vec<Uuid> = order_ids
+        .iter()
+        .copied()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    loaders.order_by_id.loader().load(&keys).await.map_err(gql)
 }

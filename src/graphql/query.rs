@@ -13,6 +13,7 @@ use crate::db::models::shipment::{ShipmentKey, ShipmentPage};
 use crate::db::{OrderStatus, ShipmentStatus};
 use crate::error::{AppError, gql};
 use crate::graphql::audit_log::AuditLog;
+use crate::graphql::connection;
 use crate::graphql::context::RequestCtx;
 use crate::graphql::cursor;
 use crate::graphql::ids::{GlobalId, NodeKind};
@@ -101,8 +102,6 @@ pub struct AuditLogFilter {
 }
 
 pub type AuditLogConnection = Connection<String, AuditLog>;
-pub type OrderConnection = Connection<String, Plain<Order>>;
-pub type ShipmentConnection = Connection<String, Shipment>;
 
 /// Reads of your tenant's data. Every answer depends on your token, so HTTP
 /// caches keep it for you alone (`Cache-Control: private`).
@@ -178,7 +177,7 @@ impl QueryRoot {
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
         filter: Option<OrderFilter>,
         order_by: Option<OrderOrder>,
-    ) -> async_graphql::Result<OrderConnection> {
+    ) -> async_graphql::Result<Plain<connection::Connection<Order>>> {
         let request = RequestCtx::of(ctx)?;
         let limit = cursor::page_size(first.unwrap_or(DEFAULT_PAGE_SIZE)).map_err(gql)?;
         let filter = filter.unwrap_or_default();
@@ -217,13 +216,21 @@ impl QueryRoot {
         let ids: Vec<_> = rows.iter().map(|row| row.id).collect();
         let node = ctx.look_ahead().field("edges").field("node");
         let mut relations = prefetch::order_relations(ctx, node, &ids).await?;
-        let mut connection = Connection::new(after.is_some(), has_next_page);
-        connection.edges.extend(rows.into_iter().map(|row| {
-            let cursor = cursor::encode_order(&OrderKey::of(&row, sort));
-            let loaded = relations.remove(&row.id).unwrap_or_default();
-            Edge::new(cursor, Plain(Order { row, loaded }))
-        }));
-        Ok(connection)
+        let edges = rows
+            .into_iter()
+            .map(|row| connection::Edge {
+                cursor: cursor::encode_order(&OrderKey::of(&row, sort)),
+                node: Plain(Order {
+                    loaded: relations.remove(&row.id).unwrap_or_default(),
+                    row,
+                }),
+            })
+            .collect();
+        Ok(Plain(connection::Connection::new(
+            edges,
+            after.is_some(),
+            has_next_page,
+        )))
     }
 
     /// Your tenant's shipments, newest `createdAt` first (ties by id).
@@ -238,7 +245,7 @@ impl QueryRoot {
         #[graphql(desc = "Page size, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
         filter: Option<ShipmentFilter>,
-    ) -> async_graphql::Result<ShipmentConnection> {
+    ) -> async_graphql::Result<Plain<connection::Connection<Shipment>>> {
         let request = RequestCtx::of(ctx)?;
         let limit = cursor::page_size(first.unwrap_or(DEFAULT_PAGE_SIZE)).map_err(gql)?;
         let filter = filter.unwrap_or_default();
@@ -265,18 +272,25 @@ impl QueryRoot {
         let has_next_page = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         let order_ids: Vec<_> = rows.iter().map(|row| row.order_id).collect();
-        prefetch::shipment_orders(
-            ctx,
-            ctx.look_ahead().field("edges").field("node"),
-            &order_ids,
-        )
-        .await?;
-        let mut connection = Connection::new(after.is_some(), has_next_page);
-        connection.edges.extend(rows.into_iter().map(|row| {
-            let cursor = cursor::encode_shipment(ShipmentKey(row.created_at, row.id));
-            Edge::new(cursor, Shipment(row))
-        }));
-        Ok(connection)
+        let node = ctx.look_ahead().field("edges").field("node");
+        let orders = prefetch::shipment_orders(ctx, node, &order_ids).await?;
+        let edges = rows
+            .into_iter()
+            .map(|row| connection::Edge {
+                cursor: cursor::encode_shipment(ShipmentKey(row.created_at, row.id)),
+                node: Plain(Shipment {
+                    order: orders
+                        .get(&row.order_id)
+                        .map(|order| Box::new(Order::new(order.clone()))),
+                    row,
+                }),
+            })
+            .collect();
+        Ok(Plain(connection::Connection::new(
+            edges,
+            after.is_some(),
+            has_next_page,
+        )))
     }
 
     /// Your tenant's audit feed, newest first: every write, who made it and

@@ -8,48 +8,64 @@ use crate::error::{AppError, gql};
 use crate::graphql::ids::{GlobalId, NodeKind};
 use crate::graphql::loaders::Lookup;
 use crate::graphql::order::{self, Order};
-use crate::graphql::plain::{self, PlainObject};
+use crate::graphql::plain::{self, Plain, PlainObject};
 use crate::graphql::scalars::DateTime;
 
 /// A parcel sent for an order.
 #[derive(Clone)]
-pub struct Shipment(pub models::Shipment);
+pub struct Shipment {
+    pub row: models::Shipment,
+    /// Its order, where it was read with the shipment (a page's): its
+    /// field answers from here rather than ask the loader.
+    pub order: Option<Box<Order>>,
+}
+
+impl Shipment {
+    /// A shipment whose order is still to load.
+    pub fn new(row: models::Shipment) -> Self {
+        Self { row, order: None }
+    }
+}
 
 #[Object]
 impl Shipment {
     pub async fn id(&self) -> ID {
-        GlobalId::encode(NodeKind::Shipment, self.0.id)
+        GlobalId::encode(NodeKind::Shipment, self.row.id)
     }
 
     /// The carrier's name, e.g. `DHL`.
     async fn carrier(&self) -> &str {
-        &self.0.carrier
+        &self.row.carrier
     }
 
     /// The carrier's tracking number; unique per carrier within the tenant.
     async fn tracking_no(&self) -> Option<&str> {
-        self.0.tracking_no.as_deref()
+        self.row.tracking_no.as_deref()
     }
 
     async fn status(&self) -> ShipmentStatus {
-        self.0.status
+        self.row.status
     }
 
     async fn shipped_at(&self) -> Option<DateTime> {
-        self.0.shipped_at.map(DateTime)
+        self.row.shipped_at.map(DateTime)
     }
 
     async fn delivered_at(&self) -> Option<DateTime> {
-        self.0.delivered_at.map(DateTime)
+        self.row.delivered_at.map(DateTime)
     }
 
     async fn created_at(&self) -> DateTime {
-        self.0.created_at.into()
+        self.row.created_at.into()
     }
 
-    async fn order(&self, ctx: &Context<'_>) -> async_graphql::Result<Order> {
-        order::load(ctx, self.0.order_id, Lookup::Batched)
+    async fn order(&self, ctx: &Context<'_>) -> async_graphql::Result<Plain<Order>> {
+        if let Some(order) = &self.order {
+            return Ok(Plain(Order::clone(order)));
+        }
+        order::load(ctx, self.row.order_id, Lookup::Batched)
             .await?
+            .map(Plain)
             .ok_or_else(|| {
                 gql(AppError::internal(anyhow::anyhow!(
                     "shipment without its order"
@@ -60,7 +76,7 @@ impl Shipment {
 
 impl PlainObject for Shipment {
     fn plain_field(&self, field: &Context<'_>) -> Option<Value> {
-        let row = &self.0;
+        let row = &self.row;
         Some(match field.item.node.name.node.as_str() {
             "id" => Value::String(GlobalId::encode(NodeKind::Shipment, row.id).0),
             "carrier" => Value::from(row.carrier.as_str()),
@@ -69,6 +85,7 @@ impl PlainObject for Shipment {
             "shippedAt" => plain::optional(row.shipped_at, DateTime::value_of),
             "deliveredAt" => plain::optional(row.delivered_at, DateTime::value_of),
             "createdAt" => DateTime::value_of(row.created_at),
+            "order" => plain::object(field, self.order.as_deref()?)?,
             _ => return None,
         })
     }

@@ -140,3 +140,24 @@ async fn an_order_by_id_answers_as_async_graphql_does() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_shipments_page_with_its_orders_answers_as_async_graphql_does() {
+    let app = TestApp::spawn_with(&[("CACHE_ENABLED", "false")]).await;
+    same_answer(
+        &app,
+        &format!(
+            "{{ shipments(first: 40) {{ edges {{ cursor node {{ {SHIPMENT} order {{ {ORDER} }} }} }}
+                pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} nodes {{ id }} }} }}"
+        ),
+        &format!(
+            "{{ shipments(first: 40) {{ edges {{ cursor node {{ ...S order {{ ...O }} }} }}
+                pageInfo {{ ... on PageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }}
+                nodes {{ ... on Shipment {{ id }} }} }} }}
+             fragment O on Order {{ {ORDER} }}
+             fragment S on Shipment {{ {SHIPMENT} }}"
+        ),
+        json!({}),
+    )
+    .await;
+}
