@@ -27,6 +27,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::graphql::{Loaders, RequestCtx};
 use crate::guard::rate::Decision;
 use crate::http::auth::{bearer_token, bearer_viewer};
+use crate::http::compress;
 use crate::http::http_cache;
 use crate::http::media::{self, ResponseMedia};
 use crate::http::params::{self, Batch, GraphQLParams, Refusal};
@@ -68,7 +69,14 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
             execute_single(&state, caller, media, Method::POST, &headers, *params).await
         }
         Ok(Batch::Many(batch)) => {
-            execute_batch(&state, Caller::new(viewer, &headers), media, batch).await
+            execute_batch(
+                &state,
+                Caller::new(viewer, &headers),
+                media,
+                &headers,
+                batch,
+            )
+            .await
         }
         Err(refusal) => refusal.into_response(media),
     }
@@ -511,7 +519,7 @@ fn graphql_response(
     };
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     if *method != Method::GET || outcome.has_errors {
-        let mut response = no_store(bytes_response(media, status, bytes));
+        let mut response = no_store(answer_response(media, status, headers, bytes));
         response.extensions_mut().insert(ErrorCodes(outcome.codes));
         return response;
     }
@@ -519,7 +527,7 @@ fn graphql_response(
     let mut response = if http_cache::not_modified(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        bytes_response(media, status, bytes)
+        answer_response(media, status, headers, bytes)
     };
     http_cache::set_cacheable(response.headers_mut(), etag, &outcome.cache_control);
     response
@@ -529,6 +537,7 @@ async fn execute_batch(
     state: &AppState,
     caller: Caller<'_>,
     media: ResponseMedia,
+    headers: &HeaderMap,
     batch: Vec<GraphQLParams>,
 ) -> Response {
     let deadline = tokio::time::Instant::now() + state.config.request_timeout;
@@ -602,7 +611,8 @@ async fn execute_batch(
         responses.push(answer);
         codes.extend(answer_codes);
     }
-    let mut response = no_store(json_response(media, StatusCode::OK, &responses));
+    let bytes = serde_json::to_vec(&responses).unwrap_or_default();
+    let mut response = no_store(answer_response(media, StatusCode::OK, headers, bytes));
     response.extensions_mut().insert(ErrorCodes(codes));
     response
         .extensions_mut()
@@ -701,6 +711,22 @@ fn no_store(mut response: Response) -> Response {
 
 fn bytes_response(media: ResponseMedia, status: StatusCode, bytes: Vec<u8>) -> Response {
     (status, [(CONTENT_TYPE, media.content_type())], bytes).into_response()
+}
+
+/// An executed answer, compressed for the client (`request` its headers)
+/// where `compress` does it.
+fn answer_response(
+    media: ResponseMedia,
+    status: StatusCode,
+    request: &HeaderMap,
+    bytes: Vec<u8>,
+) -> Response {
+    let (bytes, encoding) = compress::answer(request, bytes);
+    let mut response = bytes_response(media, status, bytes);
+    for (name, value) in encoding.into_iter().flatten() {
+        response.headers_mut().append(name, value);
+    }
+    response
 }
 
 fn json_response(

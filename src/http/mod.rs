@@ -2,6 +2,7 @@
 //! ([`graphql`]), authentication, content negotiation, health and GraphiQL.
 
 pub mod auth;
+pub mod compress;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
@@ -33,8 +34,9 @@ const COMPRESSION_THRESHOLD: u16 = 1024;
 /// size; brotli 2 in 141 µs to
 /// 25.7%, where brotli 4 took 239 µs for 25.2% and its default (11) took a
 /// sixth of the benchmark's CPU. Every microsecond here is the service's
-/// CPU, which PostgreSQL needs on a loaded host.
-const COMPRESSION_LEVEL: CompressionLevel = CompressionLevel::Precise(2);
+/// CPU, which PostgreSQL needs on a loaded host. GraphQL answers in zstd
+/// are compressed by [`compress`], at the same level.
+const COMPRESSION_LEVEL: i32 = 2;
 
 /// The service's routes (contract: `../shared/contract/README.md`).
 pub fn router(state: AppState) -> Router {
@@ -57,7 +59,7 @@ pub fn router(state: AppState) -> Router {
                 .gzip(true)
                 .br(true)
                 .zstd(true)
-                .quality(COMPRESSION_LEVEL)
+                .quality(CompressionLevel::Precise(COMPRESSION_LEVEL))
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(COMPRESSION_THRESHOLD))),
         )
         // Every request gets an id (or keeps the one it came with), in its

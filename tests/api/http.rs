@@ -5,7 +5,7 @@ use std::io::Read;
 
 use fulexo::auth::Role;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, ALLOW, CONTENT_ENCODING, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, ETAG, VARY};
 use serde_json::{Value, json};
 
 use crate::helpers::{DEMO, TestApp, error_code, operation};
@@ -332,6 +332,58 @@ async fn large_responses_are_compressed_and_small_ones_are_not() {
         .await
         .unwrap();
     assert!(small.headers().get(CONTENT_ENCODING).is_none());
+}
+
+#[tokio::test]
+async fn browsers_get_zstd_where_they_prefer_it_and_the_same_answer() {
+    let app = TestApp::spawn().await;
+    let token = app.token(DEMO, Role::Viewer).await;
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .no_zstd()
+        .build()
+        .unwrap();
+    let page = json!({ "query": operation("OrdersPage"), "variables": { "first": 20 } });
+    let send = |encoding: &'static str| {
+        raw.post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .header("accept-encoding", encoding)
+            .json(&page)
+            .send()
+    };
+
+    let plain = send("identity").await.unwrap();
+    assert!(plain.headers().get(CONTENT_ENCODING).is_none());
+    let plain = plain.bytes().await.unwrap();
+
+    let zstd = send("gzip, deflate, br, zstd").await.unwrap();
+    assert_eq!(zstd.headers()[CONTENT_ENCODING], "zstd");
+    assert_eq!(zstd.headers()[VARY], "accept-encoding");
+    let compressed = zstd.bytes().await.unwrap();
+    assert!(compressed.len() < plain.len() / 2);
+    assert_eq!(zstd::stream::decode_all(&compressed[..]).unwrap(), plain);
+
+    // A client that prefers gzip gets gzip from the layer.
+    let gzip = send("gzip;q=1, zstd;q=0.5").await.unwrap();
+    assert_eq!(gzip.headers()[CONTENT_ENCODING], "gzip");
+
+    // A GET answer keeps its validator when compressed.
+    let url = format!(
+        "{}?query={}&variables={}",
+        app.url("/graphql"),
+        form_urlencoded::byte_serialize(operation("OrdersPage").as_bytes()).collect::<String>(),
+        form_urlencoded::byte_serialize(br#"{"first":20}"#).collect::<String>()
+    );
+    let get = raw
+        .get(url)
+        .bearer_auth(&token)
+        .header("accept-encoding", "zstd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.headers()[CONTENT_ENCODING], "zstd");
+    assert!(get.headers().get(ETAG).is_some());
 }
 
 #[tokio::test]
