@@ -6,8 +6,9 @@
 
 use async_graphql::connection::PageInfo;
 use async_graphql::resolver_utils::ContainerType;
-use async_graphql::{Context, Object, OutputType, Value};
+use async_graphql::{Context, Object, OutputType};
 
+use crate::graphql::json::Json;
 use crate::graphql::order::Order;
 use crate::graphql::plain::{self, Plain, PlainObject};
 use crate::graphql::shipment::Shipment;
@@ -88,12 +89,16 @@ where
     Self: ContainerType + OutputType,
     Edge<T>: PlainObject,
 {
-    fn plain_field(&self, field: &Context<'_>) -> Option<Value> {
+    fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool {
         match field.item.node.name.node.as_str() {
-            "pageInfo" => plain::object(field, &self.page_info),
-            "edges" => plain::list(field, self.edges.iter().map(|edge| &edge.0)),
-            "nodes" => plain::list(field, self.edges.iter().map(|edge| &edge.0.node.0)),
-            _ => None,
+            "pageInfo" => plain::object(field, &self.page_info, json),
+            "edges" => plain::list(field, Some(self.edges.iter().map(|edge| &edge.0)), json),
+            "nodes" => plain::list(
+                field,
+                Some(self.edges.iter().map(|edge| &edge.0.node.0)),
+                json,
+            ),
+            _ => false,
         }
     }
 }
@@ -102,24 +107,23 @@ impl<T: PlainObject> PlainObject for Edge<T>
 where
     Self: ContainerType + OutputType,
 {
-    fn plain_field(&self, field: &Context<'_>) -> Option<Value> {
+    fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool {
         match field.item.node.name.node.as_str() {
-            "cursor" => Some(Value::from(self.cursor.as_str())),
-            "node" => plain::object(field, &self.node.0),
-            _ => None,
+            "cursor" => json.string(&self.cursor),
+            "node" => plain::object(field, &self.node.0, json),
+            _ => false,
         }
     }
 }
 
 impl PlainObject for PageInfo {
-    fn plain_field(&self, field: &Context<'_>) -> Option<Value> {
-        let cursor = |cursor: &Option<String>| plain::optional(cursor.as_deref(), Value::from);
-        Some(match field.item.node.name.node.as_str() {
-            "hasPreviousPage" => Value::from(self.has_previous_page),
-            "hasNextPage" => Value::from(self.has_next_page),
-            "startCursor" => cursor(&self.start_cursor),
-            "endCursor" => cursor(&self.end_cursor),
-            _ => return None,
-        })
+    fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool {
+        match field.item.node.name.node.as_str() {
+            "hasPreviousPage" => json.boolean(self.has_previous_page),
+            "hasNextPage" => json.boolean(self.has_next_page),
+            "startCursor" => json.optional_string(self.start_cursor.as_deref()),
+            "endCursor" => json.optional_string(self.end_cursor.as_deref()),
+            _ => false,
+        }
     }
 }

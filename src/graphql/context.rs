@@ -21,6 +21,9 @@ pub struct RequestCtx {
     pub loaders: Loaders,
     /// What the mutations count for `/metrics`.
     pub business: BusinessMetrics,
+    /// Whether plain objects may answer as JSON text (`graphql::plain`):
+    /// not when the document merges fields.
+    pub plain_as_text: bool,
 }
 
 impl RequestCtx {

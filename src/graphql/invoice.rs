@@ -1,10 +1,11 @@
 //! `Invoice`: what was billed for an order.
 
-use async_graphql::{Context, ID, Object, Value};
+use async_graphql::{Context, ID, Object};
 
 use crate::db::models;
 use crate::error::{AppError, gql};
 use crate::graphql::ids::{GlobalId, NodeKind};
+use crate::graphql::json::Json;
 use crate::graphql::loaders::Lookup;
 use crate::graphql::order::{self, Order};
 use crate::graphql::plain::PlainObject;
@@ -49,15 +50,15 @@ impl Invoice {
 }
 
 impl PlainObject for Invoice {
-    fn plain_field(&self, field: &Context<'_>) -> Option<Value> {
+    fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool {
         let row = &self.0;
-        Some(match field.item.node.name.node.as_str() {
-            "id" => Value::String(GlobalId::encode(NodeKind::Invoice, row.id).0),
-            "number" => Value::from(row.number.as_str()),
-            "total" => Decimal::value_of(&row.total),
-            "currency" => Value::from(row.currency.as_str()),
-            "issuedAt" => DateTime::value_of(row.issued_at),
-            _ => return None,
-        })
+        match field.item.node.name.node.as_str() {
+            "id" => json.string(&GlobalId::encode(NodeKind::Invoice, row.id)),
+            "number" => json.string(&row.number),
+            "total" => json.string(&Decimal::text(&row.total)),
+            "currency" => json.string(&row.currency),
+            "issuedAt" => json.string(&DateTime::text(row.issued_at)),
+            _ => false,
+        }
     }
 }

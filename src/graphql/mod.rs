@@ -8,6 +8,7 @@ pub mod context;
 pub mod cursor;
 pub mod ids;
 pub mod invoice;
+pub mod json;
 pub mod loaders;
 pub mod mutation;
 pub mod node;

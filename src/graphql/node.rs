@@ -38,7 +38,7 @@ pub async fn load(
         NodeKind::OrderItem => load_one(&loaders.order_item_by_id, global.id, lookup)
             .await
             .map_err(gql)?
-            .map(|row| Node::OrderItem(OrderItem(row))),
+            .map(|row| Node::OrderItem(OrderItem::new(row))),
         NodeKind::Shipment => load_one(&loaders.shipment_by_id, global.id, lookup)
             .await
             .map_err(gql)?

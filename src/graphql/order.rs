@@ -1,6 +1,6 @@
 //! `Order`: an order and its relations (through the request's loaders).
 
-use async_graphql::{Context, ID, InputType, Object, Value};
+use async_graphql::{Context, ID, Object};
 
 use crate::db::OrderStatus;
 use crate::db::models;
@@ -8,6 +8,7 @@ use crate::error::gql;
 use crate::graphql::context::RequestCtx;
 use crate::graphql::ids::{GlobalId, NodeKind};
 use crate::graphql::invoice::Invoice;
+use crate::graphql::json::Json;
 use crate::graphql::loaders::{Lookup, load_one};
 use crate::graphql::order_item::OrderItem;
 use crate::graphql::plain::{self, Plain, PlainObject};
@@ -104,7 +105,7 @@ impl Order {
         Ok(items
             .unwrap_or_default()
             .into_iter()
-            .map(|row| Plain(OrderItem(row)))
+            .map(|row| Plain(OrderItem::new(row)))
             .collect())
     }
 
@@ -140,41 +141,48 @@ impl Order {
 }
 
 impl PlainObject for Order {
-    fn plain_field(&self, field: &Context<'_>) -> Option<Value> {
+    fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool {
         let row = &self.row;
-        Some(match field.item.node.name.node.as_str() {
-            "id" => Value::String(self.global_id().0),
-            "blOrderId" => plain::optional(row.bl_order_id, BigInt::value_of),
-            "externalOrderNo" => plain::optional(row.external_order_no.as_deref(), Value::from),
-            "status" => row.status.to_value(),
-            "total" => Decimal::value_of(&row.total),
-            "currency" => Value::from(row.currency.as_str()),
-            "customerEmail" => plain::optional(row.customer_email.as_deref(), Value::from),
-            "createdAt" => DateTime::value_of(row.created_at),
-            "confirmedAt" => plain::optional(row.confirmed_at, DateTime::value_of),
-            "updatedAt" => DateTime::value_of(row.updated_at),
+        let loaded = &self.loaded;
+        match field.item.node.name.node.as_str() {
+            "id" => json.string(&self.global_id()),
+            "blOrderId" => json.optional(row.bl_order_id, |json, id| json.string(&id.to_string())),
+            "externalOrderNo" => json.optional_string(row.external_order_no.as_deref()),
+            "status" => json.string(row.status.as_str()),
+            "total" => json.string(&Decimal::text(&row.total)),
+            "currency" => json.string(&row.currency),
+            "customerEmail" => json.optional_string(row.customer_email.as_deref()),
+            "createdAt" => json.string(&DateTime::text(row.created_at)),
+            "confirmedAt" => json.optional(row.confirmed_at, |json, at| {
+                json.string(&DateTime::text(at))
+            }),
+            "updatedAt" => json.string(&DateTime::text(row.updated_at)),
             "items" => plain::list(
                 field,
-                self.loaded.items.as_ref()?.iter().map(|item| &item.0),
-            )?,
+                loaded
+                    .items
+                    .as_ref()
+                    .map(|items| items.iter().map(|item| &item.0)),
+                json,
+            ),
             "shipments" => plain::list(
                 field,
-                self.loaded
+                loaded
                     .shipments
-                    .as_ref()?
-                    .iter()
-                    .map(|shipment| &shipment.0),
-            )?,
+                    .as_ref()
+                    .map(|rows| rows.iter().map(|shipment| &shipment.0)),
+                json,
+            ),
             "invoices" => plain::list(
                 field,
-                self.loaded
+                loaded
                     .invoices
-                    .as_ref()?
-                    .iter()
-                    .map(|invoice| &invoice.0),
-            )?,
-            _ => return None,
-        })
+                    .as_ref()
+                    .map(|rows| rows.iter().map(|invoice| &invoice.0)),
+                json,
+            ),
+            _ => false,
+        }
     }
 }
 

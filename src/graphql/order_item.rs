@@ -1,57 +1,73 @@
 //! `OrderItem`: one line of an order.
 
-use async_graphql::{Context, ID, Object, Value};
+use async_graphql::{Context, ID, Object};
 
 use crate::db::models;
 use crate::error::{AppError, gql};
 use crate::graphql::context::RequestCtx;
 use crate::graphql::ids::{GlobalId, NodeKind};
+use crate::graphql::json::Json;
 use crate::graphql::loaders::Lookup;
 use crate::graphql::order::{self, Order};
-use crate::graphql::plain::PlainObject;
+use crate::graphql::plain::{self, PlainObject};
 use crate::graphql::product::Product;
 use crate::graphql::scalars::{DateTime, Decimal};
 
 /// A line of an order: what was bought, how many, at what price.
 #[derive(Clone)]
-pub struct OrderItem(pub models::OrderItem);
+pub struct OrderItem {
+    pub row: models::OrderItem,
+    /// Its catalogue product, where it was read with the item (an order
+    /// detail's): `Some(None)` when the tenant has no product of this SKU.
+    pub product: Option<Option<Product>>,
+}
+
+impl OrderItem {
+    /// An item whose product is still to load.
+    pub fn new(row: models::OrderItem) -> Self {
+        Self { row, product: None }
+    }
+}
 
 #[Object]
 impl OrderItem {
     pub async fn id(&self) -> ID {
-        GlobalId::encode(NodeKind::OrderItem, self.0.id)
+        GlobalId::encode(NodeKind::OrderItem, self.row.id)
     }
 
     async fn sku(&self) -> &str {
-        &self.0.sku
+        &self.row.sku
     }
 
     /// The name as sold (the product may since have been renamed).
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.row.name
     }
 
     async fn quantity(&self) -> i32 {
-        self.0.quantity
+        self.row.quantity
     }
 
     async fn unit_price(&self) -> Decimal {
-        self.0.unit_price.clone().into()
+        self.row.unit_price.clone().into()
     }
 
     async fn created_at(&self) -> DateTime {
-        self.0.created_at.into()
+        self.row.created_at.into()
     }
 
     /// The catalogue product with this SKU; null when the tenant has none.
     async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
+        if let Some(product) = &self.product {
+            return Ok(product.clone());
+        }
         let loader = &RequestCtx::of(ctx)?.loaders.product_by_sku;
-        let product = loader.load_one(self.0.sku.clone()).await.map_err(gql)?;
+        let product = loader.load_one(self.row.sku.clone()).await.map_err(gql)?;
         Ok(product.flatten().map(Product))
     }
 
     async fn order(&self, ctx: &Context<'_>) -> async_graphql::Result<Order> {
-        order::load(ctx, self.0.order_id, Lookup::Batched)
+        order::load(ctx, self.row.order_id, Lookup::Batched)
             .await?
             .ok_or_else(|| {
                 gql(AppError::internal(anyhow::anyhow!(
@@ -62,16 +78,21 @@ impl OrderItem {
 }
 
 impl PlainObject for OrderItem {
-    fn plain_field(&self, field: &Context<'_>) -> Option<Value> {
-        let row = &self.0;
-        Some(match field.item.node.name.node.as_str() {
-            "id" => Value::String(GlobalId::encode(NodeKind::OrderItem, row.id).0),
-            "sku" => Value::from(row.sku.as_str()),
-            "name" => Value::from(row.name.as_str()),
-            "quantity" => Value::from(row.quantity),
-            "unitPrice" => Decimal::value_of(&row.unit_price),
-            "createdAt" => DateTime::value_of(row.created_at),
-            _ => return None,
-        })
+    fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool {
+        let row = &self.row;
+        match field.item.node.name.node.as_str() {
+            "id" => json.string(&GlobalId::encode(NodeKind::OrderItem, row.id)),
+            "sku" => json.string(&row.sku),
+            "name" => json.string(&row.name),
+            "quantity" => json.int(row.quantity.into()),
+            "unitPrice" => json.string(&Decimal::text(&row.unit_price)),
+            "createdAt" => json.string(&DateTime::text(row.created_at)),
+            "product" => match &self.product {
+                Some(Some(product)) => plain::object(field, product, json),
+                Some(None) => json.null(),
+                None => false,
+            },
+            _ => false,
+        }
     }
 }

@@ -1,43 +1,43 @@
 //! Resolving objects whose data is already in memory without a future per
-//! field.
+//! field, straight to JSON text.
 //!
 //! async-graphql resolves every field of every object as a boxed future of
-//! its own, polled through a `FuturesUnordered`, and builds the object from
-//! their answers. A page of 50 orders with their items and shipments is
-//! about 1,500 such futures; under `perf` that machinery (boxing, copying
-//! futures into their boxes, the unordered set's task nodes and wakers) was
-//! a third of the service's CPU for `OrdersPage`. A field that reads a
-//! column of a row, or a relation loaded with the row, needs none of it.
+//! its own, polled through a `FuturesUnordered`, builds a tree of values
+//! from their answers, and the tree is then serialized. A page of 50 orders
+//! with their items and shipments is about 1,500 such futures; under `perf`
+//! that machinery was a third of the service's CPU for `OrdersPage`, and
+//! the tree and its serialization a fifth of what remained. A field that
+//! reads a column of a row, or a relation loaded with the row, needs none of
+//! it.
 //!
-//! [`Plain<T>`] resolves an object as async-graphql would, field by field in
-//! selection order, but gives each field [`PlainObject::plain_field`] first:
-//! a field answered there costs a match and a value; only the others (a
-//! relation still to load, a field with arguments) go through the object's
-//! own `#[Object]` resolver, which stays the schema's definition of every
-//! field and is the only path for a selection with fragments or
-//! directives. The executing schema has no extensions, whose per-field hooks
-//! this path would skip (`graphql::build_executing_schema`).
+//! [`Plain<T>`] resolves an object whose selection [`PlainObject`] answers
+//! whole (every field a column or a relation loaded with it, nested objects
+//! likewise) by writing its JSON text at once (`graphql::json`), in
+//! selection order. Any other selection (a field that still has to load, a
+//! fragment, a directive, a response key given twice) goes to
+//! async-graphql's own resolution of the object, through its `#[Object]`
+//! impl, which stays the schema's definition of every field; the objects
+//! below it try the plain path again. The executing schema has no
+//! extensions, whose per-field hooks this path would skip
+//! (`graphql::build_executing_schema`).
 
 use std::borrow::Cow;
-use std::future::Future;
-use std::pin::Pin;
 
-use async_graphql::indexmap::IndexMap;
-use async_graphql::indexmap::map::Entry;
-use async_graphql::parser::types::{Field, Selection};
+use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, resolve_container};
-use async_graphql::{
-    Context, ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value,
-};
+use async_graphql::{Context, ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
+
+use crate::graphql::context::RequestCtx;
+use crate::graphql::json::Json;
 
 /// An object some of whose fields can be answered at once.
 pub trait PlainObject: ContainerType + Send + Sync {
-    /// The value of `field` (a context on the field, its selection set and
-    /// arguments), if it can be given now without error: a column of the
-    /// row, or a relation loaded with it. `None` leaves the field to the
-    /// object's `#[Object]` resolver.
-    fn plain_field(&self, field: &Context<'_>) -> Option<Value>;
+    /// Writes the value of `field` (a context on the field, its selection
+    /// set and arguments) to `json`, if it can be given now without error:
+    /// a column of the row, or a relation loaded with it. `false` leaves the
+    /// object to its `#[Object]` resolver; what was written is discarded.
+    fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool;
 }
 
 /// `T`, resolved through [`PlainObject`] where it can be. It is `T` in the
@@ -67,162 +67,216 @@ impl<T: PlainObject> OutputType for Plain<T> {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        resolve(ctx, &self.0).await
+        let as_text = ctx
+            .data_opt::<RequestCtx>()
+            .is_none_or(|request| request.plain_as_text);
+        let mut json = Json::default();
+        if as_text && now(ctx, &self.0, &mut json) {
+            Ok(json.into_value())
+        } else {
+            resolve_container(ctx, &self.0).await
+        }
     }
 }
 
-/// A field left to its object's `#[Object]` resolver, by its index in the
-/// selection.
-type PendingField<'a> =
-    Pin<Box<dyn Future<Output = (usize, ServerResult<Option<Value>>)> + Send + 'a>>;
-
-/// The fields of a selection that names fields only, without directives;
-/// `None` for anything else (fragments are async-graphql's to expand).
-fn plain_selection<'a>(ctx: &ContextSelectionSet<'a>) -> Option<Vec<&'a Positioned<Field>>> {
-    ctx.item
-        .node
-        .items
+/// Whether some selection set of `document` names a response key twice
+/// (`items { sku } items { name }`, or through fragments). async-graphql
+/// answers those fields one by one and merges their values, which an
+/// answer already written as text cannot take part in; such a document is
+/// answered without the plain path. A key under two type conditions counts
+/// too, though only one may apply: the check is on the document, once.
+pub fn merges_fields(document: &ExecutableDocument) -> bool {
+    let operations = document
+        .operations
         .iter()
-        .map(|selection| match &selection.node {
-            Selection::Field(field) if field.node.directives.is_empty() => Some(field),
-            _ => None,
-        })
-        .collect()
+        .map(|(_, operation)| &operation.node.selection_set.node);
+    let fragments = document
+        .fragments
+        .values()
+        .map(|fragment| &fragment.node.selection_set.node);
+    operations
+        .chain(fragments)
+        .any(|set| set_merges_fields(document, set))
 }
 
-/// One field's answer at once: `__typename`, or the object's own.
-fn plain_value<T: PlainObject>(
-    ctx: &ContextSelectionSet<'_>,
-    object: &T,
-    field: &Positioned<Field>,
-) -> Option<Value> {
-    if field.node.name.node == "__typename" {
-        return Some(Value::String(object.introspection_type_name().into_owned()));
+fn set_merges_fields(document: &ExecutableDocument, set: &SelectionSet) -> bool {
+    if repeats_a_key(document, set, &mut Vec::new()) {
+        return true;
     }
-    object.plain_field(&ctx.with_field(field))
+    set.items.iter().any(|selection| match &selection.node {
+        Selection::Field(field) => set_merges_fields(document, &field.node.selection_set.node),
+        Selection::InlineFragment(fragment) => {
+            set_merges_fields(document, &fragment.node.selection_set.node)
+        }
+        // Walked as a definition of the document.
+        Selection::FragmentSpread(_) => false,
+    })
 }
 
-/// `object` under `ctx`'s selection, as async-graphql's `resolve_container`
-/// answers it: fields by response key, an errored field left out (its error
-/// recorded), and the same key selected twice merged.
-pub async fn resolve<T: PlainObject>(
+/// Whether the fields `set` collects (its own, and its fragments') repeat a
+/// response key, given the `keys` collected before.
+fn repeats_a_key<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    keys: &mut Vec<&'a str>,
+) -> bool {
+    set.items.iter().any(|selection| match &selection.node {
+        Selection::Field(field) => {
+            let key = field.node.response_key().node.as_str();
+            let repeated = keys.contains(&key);
+            keys.push(key);
+            repeated
+        }
+        Selection::InlineFragment(fragment) => {
+            repeats_a_key(document, &fragment.node.selection_set.node, keys)
+        }
+        Selection::FragmentSpread(spread) => {
+            match document.fragments.get(&spread.node.fragment_name.node) {
+                Some(fragment) => repeats_a_key(document, &fragment.node.selection_set.node, keys),
+                // Validation refuses an unknown fragment; assume the worst.
+                None => true,
+            }
+        }
+    })
+}
+
+/// A selection set's fields with their response keys, if the plain path can
+/// answer it: fields only (fragments are async-graphql's to expand), no
+/// directives (`@skip` and `@include` are gone by now; others are not
+/// ours), and no response key twice (async-graphql merges those).
+fn plain_fields<'a>(
+    ctx: &ContextSelectionSet<'a>,
+) -> Option<Vec<(&'a str, &'a Positioned<Field>)>> {
+    let mut fields: Vec<(&str, &Positioned<Field>)> = Vec::with_capacity(ctx.item.node.items.len());
+    for selection in &ctx.item.node.items {
+        let Selection::Field(field) = &selection.node else {
+            return None;
+        };
+        let key = field.node.response_key().node.as_str();
+        if !field.node.directives.is_empty() || fields.iter().any(|(seen, _)| *seen == key) {
+            return None;
+        }
+        fields.push((key, field));
+    }
+    Some(fields)
+}
+
+/// Writes `object` under `ctx`'s selection, given its `fields`; `false` at
+/// the first field that cannot be answered at once.
+fn write_object<T: PlainObject>(
     ctx: &ContextSelectionSet<'_>,
+    fields: &[(&str, &Positioned<Field>)],
     object: &T,
-) -> ServerResult<Value> {
-    let Some(fields) = plain_selection(ctx) else {
-        return resolve_container(ctx, object).await;
+    json: &mut Json,
+) -> bool {
+    // What async-graphql answers for an object whose every field was
+    // skipped.
+    if fields.is_empty() {
+        return json.null();
+    }
+    json.open_object();
+    for (index, (key, field)) in fields.iter().enumerate() {
+        if index > 0 {
+            json.comma();
+        }
+        json.key(key);
+        let written = if field.node.name.node == "__typename" {
+            json.string(&object.introspection_type_name())
+        } else {
+            object.plain_field(&ctx.with_field(field), json)
+        };
+        if !written {
+            return false;
+        }
+    }
+    json.close_object();
+    true
+}
+
+/// Writes `object` under `ctx`'s selection if all of it can be answered at
+/// once; otherwise writes nothing and returns `false`.
+pub fn now<T: PlainObject>(ctx: &ContextSelectionSet<'_>, object: &T, json: &mut Json) -> bool {
+    let Some(fields) = plain_fields(ctx) else {
+        return false;
     };
-    let mut values: Vec<Option<Value>> = Vec::with_capacity(fields.len());
-    let mut pending = Vec::new();
-    for (index, field) in fields.iter().enumerate() {
-        let value = plain_value(ctx, object, field);
-        if value.is_none() {
-            let ctx = ctx.clone();
-            // Boxed, as async-graphql boxes every field: a field's future
-            // holds its object's resolution, which may hold this type's
-            // again (an order's shipments' order).
-            let answer: PendingField<'_> =
-                Box::pin(
-                    async move { (index, object.resolve_field(&ctx.with_field(field)).await) },
-                );
-            pending.push(answer);
-        }
-        values.push(value);
+    let mark = json.len();
+    let written = write_object(ctx, &fields, object, json);
+    if !written {
+        json.truncate(mark);
     }
-    for (index, answer) in futures_util::future::join_all(pending).await {
-        match answer {
-            Ok(value) => values[index] = Some(value.unwrap_or_default()),
-            Err(error) => ctx.add_error(error),
-        }
-    }
-    let answered: Vec<(Name, Value)> = fields
-        .iter()
-        .zip(values)
-        .filter_map(|(field, value)| Some((field.node.response_key().node.clone(), value?)))
-        .collect();
-    Ok(object_value(answered.into_iter()))
+    written
 }
 
-/// `object` under `ctx`'s selection, if every field can be answered at once.
-pub fn now<T: PlainObject>(ctx: &ContextSelectionSet<'_>, object: &T) -> Option<Value> {
-    let fields = plain_selection(ctx)?;
-    let mut values = Vec::with_capacity(fields.len());
-    for field in fields {
-        let value = plain_value(ctx, object, field)?;
-        values.push((field.node.response_key().node.clone(), value));
-    }
-    Some(object_value(values.into_iter()))
-}
-
-/// The value of an object field (`field` a context on it) holding `object`,
-/// if all of it can be answered at once.
-pub fn object<T: PlainObject>(field: &Context<'_>, object: &T) -> Option<Value> {
+/// Writes the value of an object field (`field` a context on it) holding
+/// `object`, if all of it can be answered at once.
+pub fn object<T: PlainObject>(field: &Context<'_>, object: &T, json: &mut Json) -> bool {
     now(
         &field.with_selection_set(&field.item.node.selection_set),
         object,
+        json,
     )
 }
 
-/// The value of a list field (`field` a context on it) holding `objects`,
-/// if all of them can be answered at once.
+/// Writes the value of a list field (`field` a context on it) holding
+/// `objects`, if all of them can be answered at once (`None`: the list was
+/// not loaded, and cannot be).
 pub fn list<'a, T: PlainObject + 'a>(
     field: &Context<'_>,
-    objects: impl IntoIterator<Item = &'a T>,
-) -> Option<Value> {
-    let ctx = field.with_selection_set(&field.item.node.selection_set);
-    let objects = objects.into_iter();
-    let mut values = Vec::with_capacity(objects.size_hint().0);
-    for (index, object) in objects.enumerate() {
-        values.push(now(&ctx.with_index(index), object)?);
-    }
-    Some(Value::List(values))
-}
-
-/// An object from its fields in selection order; `null` for none, as
-/// async-graphql answers.
-fn object_value(fields: impl ExactSizeIterator<Item = (Name, Value)>) -> Value {
-    let mut object = IndexMap::with_capacity(fields.len());
-    for (name, value) in fields {
-        insert_merged(&mut object, name, value);
-    }
-    if object.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(object)
-    }
-}
-
-/// Inserts a field; a key already there (`items { id } items { sku }`)
-/// gets the new selection's fields merged into its object, or into each of
-/// its list's objects, as async-graphql merges them.
-fn insert_merged(object: &mut IndexMap<Name, Value>, name: Name, value: Value) {
-    let existing = match object.entry(name) {
-        Entry::Vacant(entry) => {
-            entry.insert(value);
-            return;
-        }
-        Entry::Occupied(entry) => entry.into_mut(),
+    objects: Option<impl IntoIterator<Item = &'a T>>,
+    json: &mut Json,
+) -> bool {
+    let Some(objects) = objects else {
+        return false;
     };
-    match (existing, value) {
-        (Value::Object(existing), Value::Object(more)) => {
-            for (name, value) in more {
-                insert_merged(existing, name, value);
-            }
+    let ctx = field.with_selection_set(&field.item.node.selection_set);
+    // One look at the selection for the whole list.
+    let Some(fields) = plain_fields(&ctx) else {
+        return false;
+    };
+    let mark = json.len();
+    json.open_list();
+    for (index, object) in objects.into_iter().enumerate() {
+        if index > 0 {
+            json.comma();
         }
-        (Value::List(existing), Value::List(more)) => {
-            for (existing, more) in existing.iter_mut().zip(more) {
-                if let (Value::Object(existing), Value::Object(more)) = (existing, more) {
-                    for (name, value) in more {
-                        insert_merged(existing, name, value);
-                    }
-                }
-            }
+        if !write_object(&ctx.with_index(index), &fields, object, json) {
+            json.truncate(mark);
+            return false;
         }
-        _ => {}
     }
+    json.close_list();
+    true
 }
 
-/// A nullable field's value.
-pub fn optional<T>(value: Option<T>, to_value: impl FnOnce(T) -> Value) -> Value {
-    value.map_or(Value::Null, to_value)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn merges(text: &str) -> bool {
+        merges_fields(&async_graphql::parser::parse_query(text).unwrap())
+    }
+
+    #[test]
+    fn documents_that_name_a_response_key_twice_merge_fields() {
+        assert!(!merges(
+            "{ orders { edges { node { id items { sku } } } } }"
+        ));
+        assert!(!merges("{ a: order(id: 1) { id } b: order(id: 2) { id } }"));
+        assert!(merges(
+            "{ orders { edges { node { items { sku } items { name } } } } }"
+        ));
+        assert!(merges("{ order(id: 1) { id id } }"));
+        assert!(merges(
+            "{ order(id: 1) { id ...F } } fragment F on Order { id }"
+        ));
+        assert!(merges(
+            "{ order(id: 1) { ... on Order { status } ... on Order { status } } }"
+        ));
+        assert!(merges(
+            "query { order(id: 1) { ...F } } fragment F on Order { items { sku } items { id } }"
+        ));
+        assert!(!merges(
+            "{ order(id: 1) { ...F } } fragment F on Order { id items { sku } }"
+        ));
+    }
 }

@@ -25,6 +25,7 @@ use crate::graphql::loaders::{Lookup, prime};
 use crate::graphql::order::Relations;
 use crate::graphql::order_item::OrderItem;
 use crate::graphql::plain::Plain;
+use crate::graphql::product::Product;
 use crate::graphql::shipment::Shipment;
 
 /// Reads what `node` (an `Order` selection) asks of these orders' relations,
@@ -82,6 +83,7 @@ pub async fn order_relations(
     };
     let (mut items, mut shipments, mut invoices) =
         futures_util::try_join!(items, shipments, invoices).map_err(gql)?;
+    let mut products = None;
     if let Some(items) = &items
         && node.field("items").field("product").exists()
     {
@@ -90,10 +92,16 @@ pub async fn order_relations(
             .flatten()
             .map(|item| item.sku.clone())
             .collect();
-        prime(&loaders.product_by_sku, skus).await.map_err(gql)?;
+        products = Some(prime(&loaders.product_by_sku, skus).await.map_err(gql)?);
     }
+    let item = |row: models::OrderItem| {
+        let product = products
+            .as_ref()
+            .map(|products| products.get(&row.sku).cloned().flatten().map(Product));
+        OrderItem { row, product }
+    };
     for (id, order) in &mut relations {
-        order.items = items.as_mut().map(|items| take(items, id, OrderItem));
+        order.items = items.as_mut().map(|items| take(items, id, item));
         order.shipments = shipments
             .as_mut()
             .map(|loaded| take(loaded, id, Shipment::new));
@@ -106,7 +114,7 @@ pub async fn order_relations(
 fn take<R, T>(
     loaded: &mut HashMap<Uuid, Vec<R>>,
     order: &Uuid,
-    object: fn(R) -> T,
+    object: impl Fn(R) -> T,
 ) -> Vec<Plain<T>> {
     loaded
         .remove(order)

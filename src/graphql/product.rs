@@ -1,12 +1,15 @@
 //! `Product`: an entry of the tenant's catalogue.
 
-use async_graphql::{ID, Object};
+use async_graphql::{Context, ID, Object};
 
 use crate::db::models;
 use crate::graphql::ids::{GlobalId, NodeKind};
+use crate::graphql::json::Json;
+use crate::graphql::plain::PlainObject;
 use crate::graphql::scalars::{DateTime, Decimal};
 
 /// An entry of the tenant's catalogue.
+#[derive(Clone)]
 pub struct Product(pub models::Product);
 
 #[Object]
@@ -31,5 +34,19 @@ impl Product {
 
     async fn created_at(&self) -> DateTime {
         self.0.created_at.into()
+    }
+}
+
+impl PlainObject for Product {
+    fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool {
+        let row = &self.0;
+        match field.item.node.name.node.as_str() {
+            "id" => json.string(&GlobalId::encode(NodeKind::Product, row.id)),
+            "sku" => json.string(&row.sku),
+            "name" => json.string(&row.name),
+            "price" => json.string(&Decimal::text(&row.price)),
+            "createdAt" => json.string(&DateTime::text(row.created_at)),
+            _ => false,
+        }
     }
 }

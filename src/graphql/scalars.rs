@@ -37,18 +37,16 @@ impl ScalarType for Decimal {
     }
 
     fn to_value(&self) -> Value {
-        Self::value_of(&self.0)
+        Value::String(Self::text(&self.0))
     }
 }
 
 impl Decimal {
-    /// The value of an amount, without a copy of it first.
-    pub fn value_of(amount: &BigDecimal) -> Value {
-        Value::String(
-            amount
-                .with_scale_round(2, RoundingMode::HalfUp)
-                .to_plain_string(),
-        )
+    /// How an amount is written, without a copy of it first.
+    pub fn text(amount: &BigDecimal) -> String {
+        amount
+            .with_scale_round(2, RoundingMode::HalfUp)
+            .to_plain_string()
     }
 }
 
@@ -76,13 +74,14 @@ impl ScalarType for DateTime {
     }
 
     fn to_value(&self) -> Value {
-        Self::value_of(self.0)
+        Value::String(Self::text(self.0))
     }
 }
 
 impl DateTime {
-    pub fn value_of(instant: chrono::DateTime<Utc>) -> Value {
-        Value::String(instant.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    /// How an instant is written.
+    pub fn text(instant: chrono::DateTime<Utc>) -> String {
+        instant.to_rfc3339_opts(SecondsFormat::AutoSi, true)
     }
 }
 
@@ -127,13 +126,7 @@ impl ScalarType for BigInt {
     }
 
     fn to_value(&self) -> Value {
-        Self::value_of(self.0)
-    }
-}
-
-impl BigInt {
-    pub fn value_of(number: i64) -> Value {
-        Value::String(number.to_string())
+        Value::String(self.0.to_string())
     }
 }
 

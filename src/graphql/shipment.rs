@@ -1,11 +1,12 @@
 //! `Shipment`: a parcel sent for an order.
 
-use async_graphql::{Context, ID, InputType, Object, Value};
+use async_graphql::{Context, ID, Object};
 
 use crate::db::ShipmentStatus;
 use crate::db::models;
 use crate::error::{AppError, gql};
 use crate::graphql::ids::{GlobalId, NodeKind};
+use crate::graphql::json::Json;
 use crate::graphql::loaders::Lookup;
 use crate::graphql::order::{self, Order};
 use crate::graphql::plain::{self, Plain, PlainObject};
@@ -75,18 +76,25 @@ impl Shipment {
 }
 
 impl PlainObject for Shipment {
-    fn plain_field(&self, field: &Context<'_>) -> Option<Value> {
+    fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool {
         let row = &self.row;
-        Some(match field.item.node.name.node.as_str() {
-            "id" => Value::String(GlobalId::encode(NodeKind::Shipment, row.id).0),
-            "carrier" => Value::from(row.carrier.as_str()),
-            "trackingNo" => plain::optional(row.tracking_no.as_deref(), Value::from),
-            "status" => row.status.to_value(),
-            "shippedAt" => plain::optional(row.shipped_at, DateTime::value_of),
-            "deliveredAt" => plain::optional(row.delivered_at, DateTime::value_of),
-            "createdAt" => DateTime::value_of(row.created_at),
-            "order" => plain::object(field, self.order.as_deref()?)?,
-            _ => return None,
-        })
+        match field.item.node.name.node.as_str() {
+            "id" => json.string(&GlobalId::encode(NodeKind::Shipment, row.id)),
+            "carrier" => json.string(&row.carrier),
+            "trackingNo" => json.optional_string(row.tracking_no.as_deref()),
+            "status" => json.string(row.status.as_str()),
+            "shippedAt" => {
+                json.optional(row.shipped_at, |json, at| json.string(&DateTime::text(at)))
+            }
+            "deliveredAt" => json.optional(row.delivered_at, |json, at| {
+                json.string(&DateTime::text(at))
+            }),
+            "createdAt" => json.string(&DateTime::text(row.created_at)),
+            "order" => match &self.order {
+                Some(order) => plain::object(field, order.as_ref(), json),
+                None => false,
+            },
+            _ => false,
+        }
     }
 }

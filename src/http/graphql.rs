@@ -24,6 +24,8 @@ use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::db::Reads;
 use crate::error::{AppError, ErrorCode};
+use crate::graphql::json::Json;
+use crate::graphql::plain;
 use crate::graphql::{Loaders, RequestCtx};
 use crate::guard::rate::Decision;
 use crate::http::auth::{bearer_token, bearer_viewer};
@@ -166,6 +168,8 @@ struct Checked {
     operation: Option<String>,
     /// A query, whose reads may share one connection.
     is_query: bool,
+    /// Its document merges fields (`graphql::plain::merges_fields`).
+    merges_fields: bool,
 }
 
 impl Checked {
@@ -189,6 +193,7 @@ impl Checked {
             ),
             reads,
             business: state.metrics.business.clone(),
+            plain_as_text: !self.merges_fields,
         })
     }
 }
@@ -242,6 +247,7 @@ async fn check(
         .operation_name
         .clone()
         .or_else(|| single_operation_name(&parsed));
+    let merges_fields = plain::merges_fields(&parsed);
     let mut request = async_graphql::Request::new(match &document {
         Document::Text(text) => text.as_ref(),
         Document::Registered(prepared) => prepared.body.as_ref(),
@@ -263,6 +269,7 @@ async fn check(
         cost,
         operation,
         is_query: operation_type == Some(OperationType::Query),
+        merges_fields,
     })
 }
 
@@ -292,19 +299,17 @@ impl From<Vec<ServerError>> for CheckFailure {
 }
 
 impl CheckFailure {
-    /// The failure as one response of a batch, and its error codes.
-    fn into_value(self) -> (Value, Vec<String>) {
+    /// Writes the failure as one answer of a batch; its error codes.
+    fn write(self, json: &mut Json) -> Vec<String> {
         match self {
-            Self::Refused(refusal) => (
-                refusal_value(&refusal),
-                vec![refusal.code.as_str().to_owned()],
-            ),
+            Self::Refused(refusal) => {
+                json.serialized(&refusal_value(&refusal));
+                vec![refusal.code.as_str().to_owned()]
+            }
             Self::Errors(errors) => {
                 let (body, outcome) = render(async_graphql::Response::from_errors(errors));
-                (
-                    serde_json::to_value(body).unwrap_or_default(),
-                    outcome.codes,
-                )
+                body.write(json);
+                outcome.codes
             }
         }
     }
@@ -517,7 +522,7 @@ fn graphql_response(
     } else {
         StatusCode::OK
     };
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let bytes = body.into_bytes();
     if *method != Method::GET || outcome.has_errors {
         let mut response = no_store(answer_response(media, status, headers, bytes));
         response.extensions_mut().insert(ErrorCodes(outcome.codes));
@@ -584,10 +589,14 @@ async fn execute_batch(
     };
     // In order, one after another: a later operation sees an earlier one's
     // writes, as if the client had sent them one by one.
-    let mut responses = Vec::with_capacity(checked.len());
+    let mut answers = Json::default();
     let mut codes = Vec::new();
-    for outcome in checked {
-        let (answer, answer_codes) = match outcome {
+    answers.open_list();
+    for (index, outcome) in checked.into_iter().enumerate() {
+        if index > 0 {
+            answers.comma();
+        }
+        let answer_codes = match outcome {
             Ok(checked) => {
                 let cost = checked.cost;
                 let request = checked.into_request(state, caller.viewer);
@@ -595,23 +604,21 @@ async fn execute_batch(
                     Some(mut response) => {
                         report_cost(state, &caller, &mut response, cost, remaining);
                         let (body, outcome) = render(response);
-                        (
-                            serde_json::to_value(body).unwrap_or_default(),
-                            outcome.codes,
-                        )
+                        body.write(&mut answers);
+                        outcome.codes
                     }
-                    None => (
-                        refusal_value(&deadline_refusal(state)),
-                        vec![ErrorCode::InternalServerError.as_str().to_owned()],
-                    ),
+                    None => {
+                        answers.serialized(&refusal_value(&deadline_refusal(state)));
+                        vec![ErrorCode::InternalServerError.as_str().to_owned()]
+                    }
                 }
             }
-            Err(failure) => failure.into_value(),
+            Err(failure) => failure.write(&mut answers),
         };
-        responses.push(answer);
         codes.extend(answer_codes);
     }
-    let bytes = serde_json::to_vec(&responses).unwrap_or_default();
+    answers.close_list();
+    let bytes = answers.into_bytes();
     let mut response = no_store(answer_response(media, StatusCode::OK, headers, bytes));
     response.extensions_mut().insert(ErrorCodes(codes));
     response
@@ -622,14 +629,45 @@ async fn execute_batch(
 
 /// A response body as the spec shapes it: no `data` entry at all for a
 /// request error (nothing executed).
-#[derive(serde::Serialize)]
 struct ResponseBody {
-    #[serde(skip_serializing_if = "Option::is_none")]
     data: Option<async_graphql::Value>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<ServerError>,
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     extensions: std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
+impl ResponseBody {
+    /// Writes the body: `data` as it is (the plain objects in it are JSON
+    /// already), errors and extensions as serde_json writes them; an
+    /// absent or empty entry is left out.
+    fn write(&self, json: &mut Json) {
+        json.open_object();
+        let mut first = true;
+        let mut entry = |json: &mut Json, key: &str| {
+            if !std::mem::take(&mut first) {
+                json.comma();
+            }
+            json.key(key);
+        };
+        if let Some(data) = &self.data {
+            entry(json, "data");
+            json.value(data);
+        }
+        if !self.errors.is_empty() {
+            entry(json, "errors");
+            json.serialized(&self.errors);
+        }
+        if !self.extensions.is_empty() {
+            entry(json, "extensions");
+            json.serialized(&self.extensions);
+        }
+        json.close_object();
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        let mut json = Json::default();
+        self.write(&mut json);
+        json.into_bytes()
+    }
 }
 
 /// What the handler needs to know about an executed response.
