@@ -67,16 +67,15 @@ impl Dashboard<'_> {
         let reads = self.reads.clone();
         let load = move || load(reads);
         let tags = vec![Tag::Aggregates];
+        // Boxed: the cache's futures hold their Redis round trips, which
+        // would otherwise make the query root's future (every request's,
+        // moved as it is boxed and polled) that much larger.
         match read {
             Read::Cached => {
-                self.cache
-                    .get_or_load(policy, self.scope, args, tags, load)
-                    .await
+                Box::pin(self.cache.get_or_load(policy, self.scope, args, tags, load)).await
             }
             Read::Refresh => {
-                self.cache
-                    .refresh(policy, self.scope, args, tags, load)
-                    .await
+                Box::pin(self.cache.refresh(policy, self.scope, args, tags, load)).await
             }
         }
     }

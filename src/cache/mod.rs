@@ -255,7 +255,8 @@ impl Cache {
         &self.0.metrics
     }
 
-    fn enabled(&self) -> bool {
+    /// Whether resolvers are cached at all (`CACHE_ENABLED`).
+    pub fn enabled(&self) -> bool {
         self.0.config.enabled
     }
 

@@ -76,14 +76,20 @@ impl<Q: BatchQuery> Loader<Q::Key> for TenantLoader<Q> {
             .metrics()
             .batch(loader_name::<Q>(), keys.len());
         let loaded = match Q::CACHE {
-            Some(policy) => {
-                self.cache
-                    .load_many(policy, self.tenant, keys, Q::tags, |missing| {
-                        self.query(missing)
-                    })
-                    .await
+            // Boxed: the cache's future holds its Redis round trips (11 kB),
+            // and an unboxed one would make every future that holds a load
+            // (a resolver's, a prefetch's three) that large, copied
+            // whenever they move, cached or not.
+            Some(policy) if self.cache.enabled() => {
+                Box::pin(
+                    self.cache
+                        .load_many(policy, self.tenant, keys, Q::tags, |missing| {
+                            self.query(missing)
+                        }),
+                )
+                .await
             }
-            None => self.query(keys.to_vec()).await,
+            _ => self.query(keys.to_vec()).await,
         };
         loaded.map_err(SharedError::from)
     }
