@@ -3,11 +3,12 @@
 //! and how long each took, by kind and table.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::connection::{DebugQuery, Instrumentation, InstrumentationEvent};
 
 use crate::metrics::{DbMetrics, StatementLabels};
 
@@ -59,8 +60,12 @@ impl StatementCapture {
         std::mem::take(&mut *self.lock())
     }
 
+    fn is_on(&self) -> bool {
+        self.on.load(Ordering::Acquire)
+    }
+
     fn record(&self, text: &str, pipelined: bool) {
-        if self.on.load(Ordering::Acquire) {
+        if self.is_on() {
             self.lock().push(CapturedStatement {
                 text: text.to_owned(),
                 pipelined,
@@ -101,10 +106,14 @@ impl Instrumentation for StatementTimer {
         match event {
             InstrumentationEvent::StartQuery { query, .. } => {
                 self.statements.fetch_add(1, Ordering::Relaxed);
-                let sql = query.to_string();
-                self.capture.record(&sql, !self.in_flight.is_empty());
-                self.in_flight
-                    .push_back((Instant::now(), statement_labels(&sql)));
+                let labels = if self.capture.is_on() {
+                    let text = query.to_string();
+                    self.capture.record(&text, !self.in_flight.is_empty());
+                    statement_labels(&text)
+                } else {
+                    statement_labels(&sql_of(query))
+                };
+                self.in_flight.push_back((Instant::now(), labels));
             }
             InstrumentationEvent::FinishQuery { .. } => {
                 if let Some((started, labels)) = self.in_flight.pop_front() {
@@ -119,35 +128,76 @@ impl Instrumentation for StatementTimer {
     }
 }
 
+/// The SQL of a statement without its binds: diesel's text of a statement
+/// ends with `-- binds: [...]`, each bind formatted with `Debug` (50 ids
+/// for a page's items), which the labels do not need.
+fn sql_of(query: &dyn DebugQuery) -> String {
+    /// Keeps what is written up to the binds, then stops the formatting.
+    struct UntilBinds(String);
+
+    impl fmt::Write for UntilBinds {
+        fn write_str(&mut self, text: &str) -> fmt::Result {
+            match text.find(BINDS) {
+                Some(at) => {
+                    self.0.push_str(&text[..at]);
+                    Err(fmt::Error)
+                }
+                None if text.starts_with(BINDS.trim_start()) => Err(fmt::Error),
+                None => {
+                    self.0.push_str(text);
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    const BINDS: &str = " -- binds: ";
+    let mut sql = UntilBinds(String::new());
+    // Stopped on purpose at the binds: the error is expected.
+    let _ = fmt::write(&mut sql, format_args!("{query}"));
+    sql.0
+}
+
 /// A statement's kind, and the first table it reads or writes.
 pub fn statement_labels(sql: &str) -> StatementLabels {
-    let lower = sql.trim_start().to_ascii_lowercase();
-    let kind = match lower.split_whitespace().next().unwrap_or_default() {
-        "select" | "with" => "select",
-        "insert" => "insert",
-        "update" => "update",
-        "delete" => "delete",
-        _ => "other",
-    };
-    let table = ["from ", "into ", "update "]
-        .iter()
-        .filter_map(|keyword| {
-            let at = lower.find(keyword)?;
-            Some((at, &lower[at + keyword.len()..]))
-        })
-        .min_by_key(|(at, _)| *at)
-        .and_then(|(_, rest)| {
-            let name: String = rest
-                .trim_start()
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '"' | '.'))
-                .filter(|c| *c != '"')
-                .collect();
-            let name = name.rsplit('.').next().unwrap_or_default().to_owned();
-            TABLES.iter().find(|table| **table == name).copied()
-        })
+    let sql = sql.trim_start();
+    let first = sql
+        .split(|c: char| c.is_ascii_whitespace() || c == '(')
+        .next()
+        .unwrap_or_default();
+    let kind = ["select", "with", "insert", "update", "delete"]
+        .into_iter()
+        .find(|kind| first.eq_ignore_ascii_case(kind))
+        .map_or("other", |kind| if kind == "with" { "select" } else { kind });
+    // diesel writes keywords in capitals; a copy in lower case only for
+    // the SQL written by hand in another case.
+    let table = first_table(sql, ["FROM ", "INTO ", "UPDATE "])
+        .or_else(|| first_table(&sql.to_ascii_lowercase(), ["from ", "into ", "update "]))
         .unwrap_or("other");
     StatementLabels { kind, table }
+}
+
+/// The known table after the first of `keywords` in `sql`.
+fn first_table(sql: &str, keywords: [&str; 3]) -> Option<&'static str> {
+    keywords
+        .into_iter()
+        .filter_map(|keyword| {
+            let at = sql.find(keyword)?;
+            Some((at, &sql[at + keyword.len()..]))
+        })
+        .min_by_key(|(at, _)| *at)
+        .and_then(|(_, rest)| table_named(rest))
+}
+
+/// The known table a statement names at the start of `text`
+/// (`"orders" WHERE ...`, `public.order_items oi`).
+fn table_named(text: &str) -> Option<&'static str> {
+    let text = text.trim_start();
+    let end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '"' | '.')))
+        .unwrap_or(text.len());
+    let name = text[..end].rsplit('.').next()?.trim_matches('"');
+    TABLES.iter().find(|table| **table == name).copied()
 }
 
 #[cfg(test)]
@@ -181,5 +231,29 @@ mod tests {
             ("select", "order_items")
         );
         assert_eq!(labels("SET statement_timeout = 1"), ("other", "other"));
+        assert_eq!(
+            labels("select count(*) From \"shipments\" s"),
+            ("select", "shipments")
+        );
+    }
+
+    #[test]
+    fn the_sql_of_a_statement_leaves_its_binds_out() {
+        use diesel::prelude::*;
+
+        use crate::db::schema::orders;
+        let ids = [uuid::Uuid::nil(), uuid::Uuid::max()];
+        let query = orders::table
+            .filter(orders::id.eq_any(&ids[..]))
+            .select(orders::id);
+        let debug = diesel::debug_query::<diesel::pg::Pg, _>(&query);
+        let full = debug.to_string();
+        let sql = sql_of(&debug);
+        assert!(
+            full.starts_with(&sql) && full.contains(" -- binds: "),
+            "{full}"
+        );
+        assert!(sql.contains("= ANY($1)") && !sql.contains("binds"), "{sql}");
+        assert_eq!(statement_labels(&sql).table, "orders");
     }
 }
