@@ -73,7 +73,7 @@ async fn main() {
             vars.push(("CACHE_KEY_PREFIX", &prefix));
             vars.push(("CACHE_WARM_INTERVAL", "0s"));
             let app = support::spawn_app(&database, &vars).await;
-            let token = support::demo_token(&database, &app.state).await;
+            let token = support::demo_token(&database, &app.state.jwt).await;
             let report = support::load(
                 &app.address,
                 &token,

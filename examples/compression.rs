@@ -61,7 +61,7 @@ fn measure(compress: &Compress) -> (Duration, usize) {
 async fn main() {
     let database = support::bench_database().await;
     let app = support::spawn_app(&database, &[("CACHE_ENABLED", "false")]).await;
-    let token = support::demo_token(&database, &app.state).await;
+    let token = support::demo_token(&database, &app.state.jwt).await;
     let http = reqwest::Client::new();
     let post = |body: serde_json::Value| {
         http.post(format!("{}/graphql", app.address))

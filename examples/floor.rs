@@ -68,7 +68,7 @@ async fn main() {
     // The default pool (25): pgbench's 64 connections and the pool's must
     // fit in PostgreSQL's max_connections (100).
     let app = support::spawn_app(&database, &[("CACHE_ENABLED", "false")]).await;
-    let token = support::demo_token(&database, &app.state).await;
+    let token = support::demo_token(&database, &app.state.jwt).await;
     let http = reqwest::Client::new();
 
     let operations = operations(&http, &app.address, &token).await;

@@ -57,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
 
     // 4. The service, and the integrator's token.
     let app = support::spawn_app(&database, &[("PERSISTED_QUERIES", "ids_only")]).await;
-    let token = support::demo_token(&database, &app.state).await;
+    let token = support::demo_token(&database, &app.state.jwt).await;
     println!("3. a token: $ fulexo token --tenant demo --role MEMBER");
 
     // 5. The call by id, over GET.

@@ -60,7 +60,7 @@ async fn main() {
     );
     for delay in ["50us", "100us", "250us", "500us", "1ms", "2ms", "5ms"] {
         let app = support::spawn_app(&database, &[("DATALOADER_DELAY", delay)]).await;
-        let token = support::demo_token(&database, &app.state).await;
+        let token = support::demo_token(&database, &app.state.jwt).await;
         let alone = support::load(
             &app.address,
             &token,

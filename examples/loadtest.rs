@@ -1629,7 +1629,7 @@ async fn in_process_target(cache: bool) -> Result<Target, String> {
         let database = support::bench_database().await;
         let cache_setting = if cache { "true" } else { "false" };
         let app = support::spawn_app(&database, &[("CACHE_ENABLED", cache_setting)]).await;
-        let token = support::demo_token(&database, &app.state).await;
+        let token = support::demo_token(&database, &app.state.jwt).await;
         (database, app, token)
     })
     .await;

@@ -20,7 +20,7 @@ async fn main() {
     let seconds: u64 = support::env_or("BENCH_SECONDS", "10").parse().unwrap();
     let database = support::bench_database().await;
     let app = support::spawn_app(&database, &[]).await;
-    let token = support::demo_token(&database, &app.state).await;
+    let token = support::demo_token(&database, &app.state.jwt).await;
     let query = include_str!("../tests/contract/operations/OrdersPage.graphql");
 
     println!(

@@ -35,7 +35,7 @@ async fn main() {
     .await
     .unwrap();
     let app = support::spawn_app(&database, &[]).await;
-    let token = support::demo_token(&database, &app.state).await;
+    let token = support::demo_token(&database, &app.state.jwt).await;
 
     println!("{clients} clients, {seconds} s per run");
     for first in [50, 5] {

@@ -135,7 +135,7 @@ pub async fn spawn_app(database_url: &str, vars: &[(&str, &str)]) -> RunningApp 
 }
 
 /// A member token of the seed's first tenant.
-pub async fn demo_token(database_url: &str, state: &AppState) -> String {
+pub async fn demo_token(database_url: &str, jwt: &JwtKeys) -> String {
     let (client, connection) = tokio_postgres::connect(database_url, NoTls).await.unwrap();
     tokio::spawn(connection);
     let row = client
@@ -151,7 +151,7 @@ pub async fn demo_token(database_url: &str, state: &AppState) -> String {
         tenant: TenantId(row.get(1)),
         role: Role::Member,
     };
-    state.jwt.issue(viewer, Duration::from_secs(3600)).unwrap()
+    jwt.issue(viewer, Duration::from_secs(3600)).unwrap()
 }
 
 /// What a load run measured.
