@@ -6,6 +6,7 @@ use async_graphql::ID;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
+use uuid::fmt::Hyphenated;
 
 use crate::error::AppError;
 
@@ -48,7 +49,22 @@ pub struct GlobalId {
 
 impl GlobalId {
     pub fn encode(kind: NodeKind, id: Uuid) -> ID {
-        ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.name())))
+        let mut text = String::with_capacity(64);
+        Self::encode_into(kind, id, &mut text);
+        ID(text)
+    }
+
+    /// Appends the id of `kind` and `id` to `out`, as [`Self::encode`] writes
+    /// it: base64url, so nothing in it needs escaping in JSON.
+    pub fn encode_into(kind: NodeKind, id: Uuid, out: &mut String) {
+        // `<Type>:<uuid>`, the longest name being `OrderItem`.
+        let mut raw = [0u8; 10 + Hyphenated::LENGTH];
+        let name = kind.name().as_bytes();
+        raw[..name.len()].copy_from_slice(name);
+        raw[name.len()] = b':';
+        let end = name.len() + 1 + Hyphenated::LENGTH;
+        id.hyphenated().encode_lower(&mut raw[name.len() + 1..end]);
+        URL_SAFE_NO_PAD.encode_string(&raw[..end], out);
     }
 
     /// Any id this service could have issued; anything else is
@@ -95,6 +111,17 @@ mod tests {
                 id: uuid
             }
         );
+    }
+
+    #[test]
+    fn ids_are_base64url_of_the_type_and_the_uuid() {
+        for kind in NodeKind::ALL {
+            let uuid = Uuid::new_v4();
+            assert_eq!(
+                GlobalId::encode(kind, uuid).0,
+                URL_SAFE_NO_PAD.encode(format!("{}:{uuid}", kind.name()))
+            );
+        }
     }
 
     #[test]

@@ -53,11 +53,11 @@ impl PlainObject for Invoice {
     fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool {
         let row = &self.0;
         match field.item.node.name.node.as_str() {
-            "id" => json.string(&GlobalId::encode(NodeKind::Invoice, row.id)),
+            "id" => json.unescaped(|out| GlobalId::encode_into(NodeKind::Invoice, row.id, out)),
             "number" => json.string(&row.number),
-            "total" => json.string(&Decimal::text(&row.total)),
+            "total" => json.unescaped(|out| Decimal::write(&row.total, out)),
             "currency" => json.string(&row.currency),
-            "issuedAt" => json.string(&DateTime::text(row.issued_at)),
+            "issuedAt" => json.unescaped(|out| DateTime::write(row.issued_at, out)),
             _ => false,
         }
     }

@@ -95,10 +95,7 @@ impl Json {
 
     /// A string, quoted and escaped.
     pub fn string(&mut self, text: &str) -> bool {
-        if text
-            .bytes()
-            .any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\')
-        {
+        if needs_escaping(text.as_bytes()) {
             // serde_json's escapes, exactly; rare in the service's data.
             self.serialized(text);
         } else {
@@ -107,6 +104,15 @@ impl Json {
             self.text.push_str(text);
             self.text.push('"');
         }
+        true
+    }
+
+    /// A string that `write` appends, of characters that need no escaping
+    /// (base64, digits, punctuation of numbers and instants).
+    pub fn unescaped(&mut self, write: impl FnOnce(&mut String)) -> bool {
+        self.text.push('"');
+        write(&mut self.text);
+        self.text.push('"');
         true
     }
 
@@ -187,6 +193,26 @@ impl Json {
     }
 }
 
+/// Whether `bytes` hold a character JSON escapes (a control character, a
+/// quote, a backslash), eight bytes at a time: this scan runs over every
+/// string of every answer.
+fn needs_escaping(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // A byte of `word` below `n` (n <= 0x80) sets its high bit here.
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS;
+    let (words, rest) = bytes.as_chunks::<8>();
+    words.iter().any(|word| {
+        let word = u64::from_ne_bytes(*word);
+        below(word, 0x20)
+            | below(word ^ (ONES * u64::from(b'"')), 1)
+            | below(word ^ (ONES * u64::from(b'\\')), 1)
+            != 0
+    }) || rest
+        .iter()
+        .any(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+}
+
 /// A value that is this JSON text.
 pub fn raw(text: String) -> Value {
     let mut fields = IndexMap::with_capacity(1);
@@ -261,6 +287,10 @@ mod tests {
             "\u{1f}",
             "back\\slash",
             "ünï",
+            "a string longer than eight bytes, with a \" late",
+            "eight by",
+            "seventeen bytes\t!",
+            "\u{7f} and \u{80}: not escaped",
         ] {
             let mut json = Json::default();
             json.string(text);

@@ -145,18 +145,18 @@ impl PlainObject for Order {
         let row = &self.row;
         let loaded = &self.loaded;
         match field.item.node.name.node.as_str() {
-            "id" => json.string(&self.global_id()),
+            "id" => json.unescaped(|out| GlobalId::encode_into(NodeKind::Order, row.id, out)),
             "blOrderId" => json.optional(row.bl_order_id, |json, id| json.string(&id.to_string())),
             "externalOrderNo" => json.optional_string(row.external_order_no.as_deref()),
             "status" => json.string(row.status.as_str()),
-            "total" => json.string(&Decimal::text(&row.total)),
+            "total" => json.unescaped(|out| Decimal::write(&row.total, out)),
             "currency" => json.string(&row.currency),
             "customerEmail" => json.optional_string(row.customer_email.as_deref()),
-            "createdAt" => json.string(&DateTime::text(row.created_at)),
+            "createdAt" => json.unescaped(|out| DateTime::write(row.created_at, out)),
             "confirmedAt" => json.optional(row.confirmed_at, |json, at| {
-                json.string(&DateTime::text(at))
+                json.unescaped(|out| DateTime::write(at, out))
             }),
-            "updatedAt" => json.string(&DateTime::text(row.updated_at)),
+            "updatedAt" => json.unescaped(|out| DateTime::write(row.updated_at, out)),
             "items" => plain::list(
                 field,
                 loaded

@@ -81,12 +81,12 @@ impl PlainObject for OrderItem {
     fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool {
         let row = &self.row;
         match field.item.node.name.node.as_str() {
-            "id" => json.string(&GlobalId::encode(NodeKind::OrderItem, row.id)),
+            "id" => json.unescaped(|out| GlobalId::encode_into(NodeKind::OrderItem, row.id, out)),
             "sku" => json.string(&row.sku),
             "name" => json.string(&row.name),
             "quantity" => json.int(row.quantity.into()),
-            "unitPrice" => json.string(&Decimal::text(&row.unit_price)),
-            "createdAt" => json.string(&DateTime::text(row.created_at)),
+            "unitPrice" => json.unescaped(|out| Decimal::write(&row.unit_price, out)),
+            "createdAt" => json.unescaped(|out| DateTime::write(row.created_at, out)),
             "product" => match &self.product {
                 Some(Some(product)) => plain::object(field, product, json),
                 Some(None) => json.null(),

@@ -41,11 +41,11 @@ impl PlainObject for Product {
     fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool {
         let row = &self.0;
         match field.item.node.name.node.as_str() {
-            "id" => json.string(&GlobalId::encode(NodeKind::Product, row.id)),
+            "id" => json.unescaped(|out| GlobalId::encode_into(NodeKind::Product, row.id, out)),
             "sku" => json.string(&row.sku),
             "name" => json.string(&row.name),
-            "price" => json.string(&Decimal::text(&row.price)),
-            "createdAt" => json.string(&DateTime::text(row.created_at)),
+            "price" => json.unescaped(|out| Decimal::write(&row.price, out)),
+            "createdAt" => json.unescaped(|out| DateTime::write(row.created_at, out)),
             _ => false,
         }
     }

@@ -79,17 +79,17 @@ impl PlainObject for Shipment {
     fn plain_field(&self, field: &Context<'_>, json: &mut Json) -> bool {
         let row = &self.row;
         match field.item.node.name.node.as_str() {
-            "id" => json.string(&GlobalId::encode(NodeKind::Shipment, row.id)),
+            "id" => json.unescaped(|out| GlobalId::encode_into(NodeKind::Shipment, row.id, out)),
             "carrier" => json.string(&row.carrier),
             "trackingNo" => json.optional_string(row.tracking_no.as_deref()),
             "status" => json.string(row.status.as_str()),
-            "shippedAt" => {
-                json.optional(row.shipped_at, |json, at| json.string(&DateTime::text(at)))
-            }
-            "deliveredAt" => json.optional(row.delivered_at, |json, at| {
-                json.string(&DateTime::text(at))
+            "shippedAt" => json.optional(row.shipped_at, |json, at| {
+                json.unescaped(|out| DateTime::write(at, out))
             }),
-            "createdAt" => json.string(&DateTime::text(row.created_at)),
+            "deliveredAt" => json.optional(row.delivered_at, |json, at| {
+                json.unescaped(|out| DateTime::write(at, out))
+            }),
+            "createdAt" => json.unescaped(|out| DateTime::write(row.created_at, out)),
             "order" => match &self.order {
                 Some(order) => plain::object(field, order.as_ref(), json),
                 None => false,
