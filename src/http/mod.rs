@@ -35,7 +35,7 @@ const COMPRESSION_THRESHOLD: u16 = 1024;
 /// 25.7%, where brotli 4 took 239 µs for 25.2% and its default (11) took a
 /// sixth of the benchmark's CPU. Every microsecond here is the service's
 /// CPU, which PostgreSQL needs on a loaded host. GraphQL answers in zstd
-/// are compressed by [`compress`], at the same level.
+/// are compressed by [`compress`], at its level 1.
 const COMPRESSION_LEVEL: i32 = 2;
 
 /// The service's routes (contract: `../shared/contract/README.md`).
