@@ -18,7 +18,7 @@ use async_graphql::{Context, Lookahead};
 use uuid::Uuid;
 
 use crate::db::models;
-use crate::error::gql;
+use crate::error::{AppError, SharedError, gql};
 use crate::graphql::context::RequestCtx;
 use crate::graphql::invoice::Invoice;
 use crate::graphql::loaders::{Lookup, prime};
@@ -30,9 +30,8 @@ use crate::graphql::shipment::Shipment;
 
 /// Reads what `node` (an `Order` selection) asks of these orders' relations,
 /// one statement per relation, all sent at once; each order's relations
-/// come back to travel with the order, where its fields find them. The
-/// items' products, if asked for, are read next and primed in the
-/// request's loader.
+/// come back to travel with the order, where its fields find them, the
+/// items with their products when those are asked for.
 pub async fn order_relations(
     ctx: &Context<'_>,
     node: Lookahead<'_>,
@@ -45,7 +44,8 @@ pub async fn order_relations(
     if order_ids.is_empty() {
         return Ok(relations);
     }
-    let loaders = &RequestCtx::of(ctx)?.loaders;
+    let request = RequestCtx::of(ctx)?;
+    let loaders = &request.loaders;
     let keys = &order_ids
         .iter()
         .copied()
@@ -81,23 +81,47 @@ pub async fn order_relations(
             false => Ok(None),
         }
     };
-    let (mut items, mut shipments, mut invoices) =
-        futures_util::try_join!(items, shipments, invoices).map_err(gql)?;
-    let mut products = None;
-    if let Some(items) = &items
-        && node.field("items").field("product").exists()
+    let with_products = read("items") && node.field("items").field("product").exists();
+    // Without the resolver cache, which keeps products by SKU, the items'
+    // products are read together with the items, their SKUs taken by a
+    // subquery: an order detail is one round trip instead of two.
+    let products_at_once = with_products && !request.cache.enabled();
+    let products = async {
+        if !products_at_once {
+            return Ok(None);
+        }
+        let connection = request.reads.get().await?;
+        let rows = models::Product::for_orders(&connection, request.viewer.tenant, keys).await;
+        Ok::<_, SharedError>(Some(rows.map_err(AppError::from)?))
+    };
+    let (mut items, mut shipments, mut invoices, products) =
+        futures_util::try_join!(items, shipments, invoices, products).map_err(gql)?;
+    let mut products: Option<HashMap<String, models::Product>> = products.map(|rows| {
+        rows.into_iter()
+            .map(|product| (product.sku.clone(), product))
+            .collect()
+    });
+    if with_products
+        && products.is_none()
+        && let Some(items) = &items
     {
         let skus: HashSet<String> = items
             .values()
             .flatten()
             .map(|item| item.sku.clone())
             .collect();
-        products = Some(prime(&loaders.product_by_sku, skus).await.map_err(gql)?);
+        let primed = prime(&loaders.product_by_sku, skus).await.map_err(gql)?;
+        products = Some(
+            primed
+                .into_iter()
+                .filter_map(|(sku, product)| Some((sku, product?)))
+                .collect(),
+        );
     }
     let item = |row: models::OrderItem| {
         let product = products
             .as_ref()
-            .map(|products| products.get(&row.sku).cloned().flatten().map(Product));
+            .map(|products| products.get(&row.sku).cloned().map(Product));
         OrderItem { row, product }
     };
     for (id, order) in &mut relations {
