@@ -113,14 +113,16 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => server::serve(config).await,
             Command::Migrate => {
-                let target = DatabaseTarget::open(&config).await?;
-                let applied = migrations::run_pending(&target.url).await?;
-                if applied.is_empty() {
-                    println!("migrations: up to date");
-                } else {
-                    println!("migrations applied: {}", applied.join(", "));
-                }
-                target.close().await
+                DatabaseTarget::with(&config, async |url| {
+                    let applied = migrations::run_pending(url).await?;
+                    if applied.is_empty() {
+                        println!("migrations: up to date");
+                    } else {
+                        println!("migrations applied: {}", applied.join(", "));
+                    }
+                    Ok(())
+                })
+                .await
             }
             Command::Seed {
                 tenants,
@@ -128,50 +130,51 @@ impl Cli {
                 now,
                 replace,
             } => {
-                let target = DatabaseTarget::open(&config).await?;
-                migrations::run_pending(&target.url).await?;
-                let options = SeedOptions {
-                    tenants,
-                    orders,
-                    now: now.unwrap_or_else(seed::default_now),
-                    replace,
-                };
-                let report = seed::run(&target.url, &options, true).await?;
-                println!("{report}");
-                target.close().await
+                DatabaseTarget::with(&config, async |url| {
+                    migrations::run_pending(url).await?;
+                    let options = SeedOptions {
+                        tenants,
+                        orders,
+                        now: now.unwrap_or_else(seed::default_now),
+                        replace,
+                    };
+                    let report = seed::run(url, &options, true).await?;
+                    println!("{report}");
+                    Ok(())
+                })
+                .await
             }
             Command::Persisted { command } => {
-                let target = DatabaseTarget::open(&config).await?;
-                migrations::run_pending(&target.url).await?;
-                let result = persisted_command(&target.url, command).await;
-                target.close().await?;
-                result
+                DatabaseTarget::with(&config, async |url| {
+                    migrations::run_pending(url).await?;
+                    persisted_command(url, command).await
+                })
+                .await
             }
             Command::RateLimit {
                 tenant,
                 cost_per_minute,
                 default: _,
             } => {
-                let target = DatabaseTarget::open(&config).await?;
-                migrations::run_pending(&target.url).await?;
-                let result = set_rate_limit(&target.url, &tenant, cost_per_minute).await;
-                target.close().await?;
-                if result.is_ok() {
-                    match cost_per_minute {
-                        Some(limit) => println!("{tenant}: {limit} cost units per minute"),
-                        None => println!(
-                            "{tenant}: the default ({} cost units per minute)",
-                            config.rate_limits.tenant_per_minute
-                        ),
-                    }
+                DatabaseTarget::with(&config, async |url| {
+                    migrations::run_pending(url).await?;
+                    set_rate_limit(url, &tenant, cost_per_minute).await
+                })
+                .await?;
+                match cost_per_minute {
+                    Some(limit) => println!("{tenant}: {limit} cost units per minute"),
+                    None => println!(
+                        "{tenant}: the default ({} cost units per minute)",
+                        config.rate_limits.tenant_per_minute
+                    ),
                 }
-                result
+                Ok(())
             }
             Command::Doctor { json } => {
-                let target = DatabaseTarget::open(&config).await?;
-                let report = fulexo::doctor::examine(&target.url, config.pool.max_size).await;
-                target.close().await?;
-                let report = report?;
+                let report = DatabaseTarget::with(&config, async |url| {
+                    fulexo::doctor::examine(url, config.pool.max_size).await
+                })
+                .await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&report)?);
                 } else {
@@ -185,12 +188,16 @@ impl Cli {
                 email,
                 ttl,
             } => {
-                let target = DatabaseTarget::open(&config).await?;
-                let token =
-                    token::issue(&config, &target.url, &tenant, role, email.as_deref(), ttl)
-                        .await?;
+                // Migrated first, so that a database without the schema yet
+                // (a fresh embedded one) answers "no tenant: seed one", not
+                // with a missing table.
+                let token = DatabaseTarget::with(&config, async |url| {
+                    migrations::run_pending(url).await?;
+                    token::issue(&config, url, &tenant, role, email.as_deref(), ttl).await
+                })
+                .await?;
                 println!("{token}");
-                target.close().await
+                Ok(())
             }
         }
     }

@@ -62,6 +62,22 @@ impl DatabaseTarget {
         self.embedded.is_some()
     }
 
+    /// Runs `task` against the target, then stops the embedded server if
+    /// this process started it, whether `task` succeeded or not: a command
+    /// that fails leaves no server of its own behind. `task`'s error comes
+    /// first; stopping's only when `task` succeeded.
+    pub async fn with<T>(
+        config: &crate::config::Config,
+        task: impl AsyncFnOnce(&secrecy::SecretString) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let target = Self::open(config).await?;
+        let result = task(&target.url).await;
+        let closed = target.close().await;
+        let value = result?;
+        closed?;
+        Ok(value)
+    }
+
     /// Stops the embedded server if this process started it.
     pub async fn close(self) -> anyhow::Result<()> {
         match self.embedded {

@@ -1,6 +1,6 @@
 //! The `fulexo` binary as a newcomer and an operator run it: the embedded
-//! default (no `DATABASE_URL`), `fulexo token` beside it, and a graceful
-//! shutdown that lets in-flight requests finish.
+//! default (no `DATABASE_URL`), `fulexo token` beside it or before it, and
+//! a graceful shutdown that lets in-flight requests finish.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -157,6 +157,34 @@ async fn without_database_url_it_serves_demo_data_from_a_private_postgres() {
     let pid_file = data.join("postgres/postmaster.pid");
     assert!(
         !pid_file.exists(),
+        "the private PostgreSQL is still running"
+    );
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// `fulexo token` before anything was served or seeded: the private server
+/// it starts has no tenants yet. It says so and what to do, and stops the
+/// server it started rather than leaving it running.
+#[tokio::test]
+async fn token_on_a_fresh_data_folder_says_to_seed_and_stops_its_postgres() {
+    let data = data_dir();
+    let output = Command::new(BINARY)
+        .args(["token", "--tenant", DEMO])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .env("FULEXO_DATA_DIR", data.display().to_string())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no tenant `{DEMO}`: seed one with `fulexo seed`")),
+        "{stderr}"
+    );
+    assert!(
+        !data.join("postgres/postmaster.pid").exists(),
         "the private PostgreSQL is still running"
     );
     let _ = std::fs::remove_dir_all(&data);
