@@ -8,6 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::TenantId;
+use crate::db::instrument::selecting;
 use crate::db::schema::invoices;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
@@ -29,9 +30,10 @@ impl Invoice {
         tenant: TenantId,
         order_ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
-        Self::for_orders_query(tenant, order_ids)
-            .load(&mut connection)
-            .await
+        selecting("invoices", || {
+            Self::for_orders_query(tenant, order_ids).load(&mut connection)
+        })
+        .await
     }
 
     /// The statement of [`Self::for_orders`] (one per DataLoader batch, on
@@ -53,11 +55,13 @@ impl Invoice {
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
-        invoices::table
-            .filter(invoices::tenant_id.eq(tenant.0))
-            .filter(invoices::id.eq_any(ids))
-            .select(Self::as_select())
-            .load(&mut connection)
-            .await
+        selecting("invoices", || {
+            invoices::table
+                .filter(invoices::tenant_id.eq(tenant.0))
+                .filter(invoices::id.eq_any(ids))
+                .select(Self::as_select())
+                .load(&mut connection)
+        })
+        .await
     }
 }

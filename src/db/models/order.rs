@@ -9,6 +9,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::contains_pattern;
+use crate::db::instrument::selecting;
 use crate::db::predicate::{Literal, RowComparison};
 use crate::db::schema::orders;
 use crate::db::{OrderStatus, TenantId};
@@ -81,9 +82,10 @@ impl Order {
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
-        Self::find_by_ids_query(tenant, ids)
-            .load(&mut connection)
-            .await
+        selecting("orders", || {
+            Self::find_by_ids_query(tenant, ids).load(&mut connection)
+        })
+        .await
     }
 
     /// The statement of [`Self::find_by_ids`] (the `order_by_id` loader's).
@@ -103,7 +105,7 @@ impl Order {
         tenant: TenantId,
         page: &OrderPage<'_>,
     ) -> QueryResult<Vec<Self>> {
-        page.query(tenant).load(&mut connection).await
+        selecting("orders", || page.query(tenant).load(&mut connection)).await
     }
 
     /// The order, locked until the transaction ends (status changes read

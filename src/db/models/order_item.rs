@@ -8,6 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::TenantId;
+use crate::db::instrument::selecting;
 use crate::db::schema::order_items;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
@@ -30,9 +31,10 @@ impl OrderItem {
         tenant: TenantId,
         order_ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
-        Self::for_orders_query(tenant, order_ids)
-            .load(&mut connection)
-            .await
+        selecting("order_items", || {
+            Self::for_orders_query(tenant, order_ids).load(&mut connection)
+        })
+        .await
     }
 
     /// The statement of [`Self::for_orders`] (one per DataLoader batch, on
@@ -54,11 +56,13 @@ impl OrderItem {
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
-        order_items::table
-            .filter(order_items::tenant_id.eq(tenant.0))
-            .filter(order_items::id.eq_any(ids))
-            .select(Self::as_select())
-            .load(&mut connection)
-            .await
+        selecting("order_items", || {
+            order_items::table
+                .filter(order_items::tenant_id.eq(tenant.0))
+                .filter(order_items::id.eq_any(ids))
+                .select(Self::as_select())
+                .load(&mut connection)
+        })
+        .await
     }
 }

@@ -7,6 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::TenantId;
+use crate::db::instrument::selecting;
 use crate::db::schema::{order_items, products};
 
 #[derive(
@@ -77,12 +78,14 @@ impl Product {
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
-        products::table
-            .filter(products::tenant_id.eq(tenant.0))
-            .filter(products::id.eq_any(ids))
-            .select(Self::as_select())
-            .load(&mut connection)
-            .await
+        selecting("products", || {
+            products::table
+                .filter(products::tenant_id.eq(tenant.0))
+                .filter(products::id.eq_any(ids))
+                .select(Self::as_select())
+                .load(&mut connection)
+        })
+        .await
     }
 
     /// The products the items of these orders name, in one statement that
@@ -97,12 +100,14 @@ impl Product {
             .filter(order_items::tenant_id.eq(tenant.0))
             .filter(order_items::order_id.eq_any(order_ids))
             .select(order_items::sku);
-        products::table
-            .filter(products::tenant_id.eq(tenant.0))
-            .filter(products::sku.eq_any(skus))
-            .select(Self::as_select())
-            .load(&mut connection)
-            .await
+        selecting("products", || {
+            products::table
+                .filter(products::tenant_id.eq(tenant.0))
+                .filter(products::sku.eq_any(skus))
+                .select(Self::as_select())
+                .load(&mut connection)
+        })
+        .await
     }
 
     /// The products these SKUs name; SKUs without a product are absent.
@@ -111,11 +116,13 @@ impl Product {
         tenant: TenantId,
         skus: &[String],
     ) -> QueryResult<Vec<Self>> {
-        products::table
-            .filter(products::tenant_id.eq(tenant.0))
-            .filter(products::sku.eq_any(skus))
-            .select(Self::as_select())
-            .load(&mut connection)
-            .await
+        selecting("products", || {
+            products::table
+                .filter(products::tenant_id.eq(tenant.0))
+                .filter(products::sku.eq_any(skus))
+                .select(Self::as_select())
+                .load(&mut connection)
+        })
+        .await
     }
 }

@@ -7,6 +7,7 @@ use diesel::sql_types::{Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::instrument::selecting;
 use crate::db::predicate::{Literal, RowComparison};
 use crate::db::schema::shipments;
 use crate::db::{ShipmentStatus, TenantId};
@@ -57,9 +58,10 @@ impl Shipment {
         tenant: TenantId,
         order_ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
-        Self::for_orders_query(tenant, order_ids)
-            .load(&mut connection)
-            .await
+        selecting("shipments", || {
+            Self::for_orders_query(tenant, order_ids).load(&mut connection)
+        })
+        .await
     }
 
     /// The statement of [`Self::for_orders`] (one per DataLoader batch, on
@@ -81,12 +83,14 @@ impl Shipment {
         tenant: TenantId,
         ids: &[Uuid],
     ) -> QueryResult<Vec<Self>> {
-        shipments::table
-            .filter(shipments::tenant_id.eq(tenant.0))
-            .filter(shipments::id.eq_any(ids))
-            .select(Self::as_select())
-            .load(&mut connection)
-            .await
+        selecting("shipments", || {
+            shipments::table
+                .filter(shipments::tenant_id.eq(tenant.0))
+                .filter(shipments::id.eq_any(ids))
+                .select(Self::as_select())
+                .load(&mut connection)
+        })
+        .await
     }
 
     pub async fn page(
@@ -94,7 +98,7 @@ impl Shipment {
         tenant: TenantId,
         page: &ShipmentPage<'_>,
     ) -> QueryResult<Vec<Self>> {
-        page.query(tenant).load(&mut connection).await
+        selecting("shipments", || page.query(tenant).load(&mut connection)).await
     }
 
     /// Inserts a new shipment. A tracking number the carrier already uses
