@@ -64,7 +64,13 @@ impl GlobalId {
         raw[name.len()] = b':';
         let end = name.len() + 1 + Hyphenated::LENGTH;
         id.hyphenated().encode_lower(&mut raw[name.len() + 1..end]);
-        URL_SAFE_NO_PAD.encode_string(&raw[..end], out);
+        // Into a buffer on the stack: `encode_string` goes through the
+        // chunked encoder, which clears a 1 kB buffer for every id.
+        let mut encoded = [0u8; 64];
+        let written = URL_SAFE_NO_PAD
+            .encode_slice(&raw[..end], &mut encoded)
+            .expect("64 bytes hold the base64 of 46");
+        out.push_str(std::str::from_utf8(&encoded[..written]).expect("base64 is ASCII"));
     }
 
     /// Any id this service could have issued; anything else is
