@@ -130,20 +130,24 @@ impl Instrumentation for StatementTimer {
         match event {
             InstrumentationEvent::StartQuery { query, .. } => {
                 self.statements.fetch_add(1, Ordering::Relaxed);
-                let known = KNOWN.try_with(StatementLabels::clone).ok();
-                if self.capture.is_on() {
-                    self.capture
-                        .record(&query.to_string(), !self.in_flight.is_empty());
+                // The whole text only while capturing; otherwise the SQL
+                // up to its binds, and only when the labels are not known.
+                let text = self.capture.is_on().then(|| query.to_string());
+                if let Some(text) = &text {
+                    self.capture.record(text, !self.in_flight.is_empty());
                 }
-                let labels = match known {
-                    Some(known) => {
+                let read = || match &text {
+                    Some(text) => statement_labels(text),
+                    None => statement_labels(&sql_of(query)),
+                };
+                let labels = match KNOWN.try_with(StatementLabels::clone) {
+                    Ok(known) => {
                         if cfg!(debug_assertions) {
-                            let read = statement_labels(&sql_of(query));
-                            assert_eq!(known, read, "labels given for {query}");
+                            assert_eq!(known, read(), "labels given for {query}");
                         }
                         known
                     }
-                    None => statement_labels(&sql_of(query)),
+                    Err(_) => read(),
                 };
                 self.in_flight.push_back((Instant::now(), labels));
             }

@@ -157,33 +157,19 @@ impl PlainObject for Order {
                 json.unescaped(|out| DateTime::write(at, out))
             }),
             "updatedAt" => json.unescaped(|out| DateTime::write(row.updated_at, out)),
-            "items" => plain::list(
-                field,
-                loaded
-                    .items
-                    .as_ref()
-                    .map(|items| items.iter().map(|item| &item.0)),
-                json,
-            ),
-            "shipments" => plain::list(
-                field,
-                loaded
-                    .shipments
-                    .as_ref()
-                    .map(|rows| rows.iter().map(|shipment| &shipment.0)),
-                json,
-            ),
-            "invoices" => plain::list(
-                field,
-                loaded
-                    .invoices
-                    .as_ref()
-                    .map(|rows| rows.iter().map(|invoice| &invoice.0)),
-                json,
-            ),
+            "items" => plain::list(field, read_with_order(&loaded.items), json),
+            "shipments" => plain::list(field, read_with_order(&loaded.shipments), json),
+            "invoices" => plain::list(field, read_with_order(&loaded.invoices), json),
             _ => false,
         }
     }
+}
+
+/// A relation's objects, if they were read with the order.
+fn read_with_order<T>(relation: &Option<Vec<Plain<T>>>) -> Option<impl Iterator<Item = &T>> {
+    relation
+        .as_ref()
+        .map(|objects| objects.iter().map(|object| &object.0))
 }
 
 /// The order with this row id, through the request's loader by `lookup`
