@@ -67,9 +67,11 @@ impl<T: PlainObject> OutputType for Plain<T> {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
+        // Only a request whose document names no response key twice: the
+        // selection sets below need no check of their own for it.
         let as_text = ctx
             .data_opt::<RequestCtx>()
-            .is_none_or(|request| request.plain_as_text);
+            .is_some_and(|request| request.plain_as_text);
         let mut json = Json::default();
         if as_text && now(ctx, &self.0, &mut json) {
             Ok(json.into_value())
@@ -141,23 +143,29 @@ fn repeats_a_key<'a>(
 }
 
 /// A selection set's fields with their response keys, if the plain path can
-/// answer it: fields only (fragments are async-graphql's to expand), no
+/// answer it: fields only (fragments are async-graphql's to expand) and no
 /// directives (`@skip` and `@include` are gone by now; others are not
-/// ours), and no response key twice (async-graphql merges those).
+/// ours). No key repeats: the document was checked for that
+/// ([`merges_fields`]) before the plain path was allowed.
 fn plain_fields<'a>(
     ctx: &ContextSelectionSet<'a>,
 ) -> Option<Vec<(&'a str, &'a Positioned<Field>)>> {
     let mut fields: Vec<(&str, &Positioned<Field>)> = Vec::with_capacity(ctx.item.node.items.len());
     for selection in &ctx.item.node.items {
-        let Selection::Field(field) = &selection.node else {
-            return None;
-        };
-        let key = field.node.response_key().node.as_str();
-        if !field.node.directives.is_empty() || fields.iter().any(|(seen, _)| *seen == key) {
-            return None;
+        match &selection.node {
+            Selection::Field(field) if field.node.directives.is_empty() => {
+                fields.push((field.node.response_key().node.as_str(), field));
+            }
+            _ => return None,
         }
-        fields.push((key, field));
     }
+    debug_assert!(
+        fields
+            .iter()
+            .enumerate()
+            .all(|(index, (key, _))| fields[..index].iter().all(|(seen, _)| seen != key)),
+        "a response key twice in a document that merges no fields"
+    );
     Some(fields)
 }
 
@@ -235,13 +243,20 @@ pub fn list<'a, T: PlainObject + 'a>(
     };
     let mark = json.len();
     json.open_list();
-    for (index, object) in objects.into_iter().enumerate() {
+    let objects = objects.into_iter();
+    let count = objects.size_hint().0;
+    for (index, object) in objects.enumerate() {
         if index > 0 {
             json.comma();
         }
         if !write_object(&ctx.with_index(index), &fields, object, json) {
             json.truncate(mark);
             return false;
+        }
+        if index == 0 {
+            // The rest are likely of the first one's size: room for them
+            // at once, instead of a page's text copied as it doubles.
+            json.reserve((json.len() - mark) * (count.saturating_sub(1)));
         }
     }
     json.close_list();

@@ -24,7 +24,7 @@ use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::db::Reads;
 use crate::error::{AppError, ErrorCode};
-use crate::graphql::json::Json;
+use crate::graphql::json::{Json, raw_len};
 use crate::graphql::plain;
 use crate::graphql::{Loaders, RequestCtx};
 use crate::guard::rate::Decision;
@@ -664,7 +664,10 @@ impl ResponseBody {
     }
 
     fn into_bytes(self) -> Vec<u8> {
-        let mut json = Json::default();
+        // Sized for the data's text: the plain objects' answers are most of
+        // it, and a body grown from empty copies them again as it doubles.
+        let data = self.data.as_ref().map_or(0, raw_len);
+        let mut json = Json::with_capacity(data + 256);
         self.write(&mut json);
         json.into_bytes()
     }
