@@ -5,6 +5,7 @@
 //! Every tenant-owned query takes a [`TenantId`]: there is no way to ask for
 //! rows without saying whose.
 
+pub mod amount;
 pub mod embedded;
 pub mod enums;
 pub mod explain;

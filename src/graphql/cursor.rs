@@ -3,11 +3,8 @@
 //! another list or ordering (or a tampered one) is refused rather than
 //! silently skipping rows.
 
-use std::str::FromStr;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -59,7 +56,7 @@ pub fn encode_order(key: &OrderKey) -> String {
             &id.to_string(),
         ]),
         OrderKey::Total(total, id) => {
-            encode(&["order", "total", &total.to_plain_string(), &id.to_string()])
+            encode(&["order", "total", &total.to_string(), &id.to_string()])
         }
     }
 }
@@ -74,10 +71,7 @@ pub fn decode_order(cursor: &str, sort: OrderSort) -> Result<OrderKey, AppError>
                 "created_at" => {
                     OrderKey::CreatedAt(instant(value).ok_or_else(|| malformed(cursor))?, id)
                 }
-                "total" => OrderKey::Total(
-                    BigDecimal::from_str(value).map_err(|_| malformed(cursor))?,
-                    id,
-                ),
+                "total" => OrderKey::Total(value.parse().map_err(|_| malformed(cursor))?, id),
                 _ => return Err(malformed(cursor)),
             }
         }
@@ -126,6 +120,7 @@ pub fn decode_audit_log(cursor: &str) -> Result<i64, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::amount::Amount;
 
     #[test]
     fn order_cursors_round_trip_exactly() {
@@ -135,7 +130,7 @@ mod tests {
             decode_order(&encode_order(&key), OrderSort::CreatedAt).unwrap(),
             key
         );
-        let key = OrderKey::Total(BigDecimal::from_str("129.90").unwrap(), Uuid::new_v4());
+        let key = OrderKey::Total(Amount::from_cents(12990), Uuid::new_v4());
         assert_eq!(
             decode_order(&encode_order(&key), OrderSort::Total).unwrap(),
             key

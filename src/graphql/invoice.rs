@@ -27,7 +27,7 @@ impl Invoice {
     }
 
     async fn total(&self) -> Decimal {
-        self.0.total.clone().into()
+        self.0.total.into()
     }
 
     async fn currency(&self) -> &str {
@@ -55,7 +55,7 @@ impl PlainObject for Invoice {
         match field.item.node.name.node.as_str() {
             "id" => json.unescaped(|out| GlobalId::encode_into(NodeKind::Invoice, row.id, out)),
             "number" => json.string(&row.number),
-            "total" => json.unescaped(|out| Decimal::write(&row.total, out)),
+            "total" => json.unescaped(|out| row.total.write(out)),
             "currency" => json.string(&row.currency),
             "issuedAt" => json.unescaped(|out| DateTime::write(row.issued_at, out)),
             _ => false,

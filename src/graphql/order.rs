@@ -69,7 +69,7 @@ impl Order {
     }
 
     async fn total(&self) -> Decimal {
-        self.row.total.clone().into()
+        self.row.total.into()
     }
 
     /// ISO 4217 code, e.g. `EUR`.
@@ -149,7 +149,7 @@ impl PlainObject for Order {
             "blOrderId" => json.optional(row.bl_order_id, |json, id| json.string(&id.to_string())),
             "externalOrderNo" => json.optional_string(row.external_order_no.as_deref()),
             "status" => json.string(row.status.as_str()),
-            "total" => json.unescaped(|out| Decimal::write(&row.total, out)),
+            "total" => json.unescaped(|out| row.total.write(out)),
             "currency" => json.string(&row.currency),
             "customerEmail" => json.optional_string(row.customer_email.as_deref()),
             "createdAt" => json.unescaped(|out| DateTime::write(row.created_at, out)),

@@ -49,7 +49,7 @@ impl OrderItem {
     }
 
     async fn unit_price(&self) -> Decimal {
-        self.row.unit_price.clone().into()
+        self.row.unit_price.into()
     }
 
     async fn created_at(&self) -> DateTime {
@@ -85,7 +85,7 @@ impl PlainObject for OrderItem {
             "sku" => json.string(&row.sku),
             "name" => json.string(&row.name),
             "quantity" => json.int(row.quantity.into()),
-            "unitPrice" => json.unescaped(|out| Decimal::write(&row.unit_price, out)),
+            "unitPrice" => json.unescaped(|out| row.unit_price.write(out)),
             "createdAt" => json.unescaped(|out| DateTime::write(row.created_at, out)),
             "product" => match &self.product {
                 Some(Some(product)) => plain::object(field, product, json),

@@ -29,7 +29,7 @@ impl Product {
 
     /// The current list price.
     async fn price(&self) -> Decimal {
-        self.0.price.clone().into()
+        self.0.price.into()
     }
 
     async fn created_at(&self) -> DateTime {
@@ -44,7 +44,7 @@ impl PlainObject for Product {
             "id" => json.unescaped(|out| GlobalId::encode_into(NodeKind::Product, row.id, out)),
             "sku" => json.string(&row.sku),
             "name" => json.string(&row.name),
-            "price" => json.unescaped(|out| Decimal::write(&row.price, out)),
+            "price" => json.unescaped(|out| row.price.write(out)),
             "createdAt" => json.unescaped(|out| DateTime::write(row.created_at, out)),
             _ => false,
         }

@@ -8,6 +8,8 @@ use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value
 use bigdecimal::{BigDecimal, RoundingMode};
 use chrono::{NaiveDate, SecondsFormat, Utc};
 
+use crate::db::amount::Amount;
+
 /// An amount of money: a JSON string with exactly two decimals, e.g. `"129.90"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decimal(pub BigDecimal);
@@ -15,6 +17,12 @@ pub struct Decimal(pub BigDecimal);
 impl From<BigDecimal> for Decimal {
     fn from(value: BigDecimal) -> Self {
         Self(value)
+    }
+}
+
+impl From<Amount> for Decimal {
+    fn from(amount: Amount) -> Self {
+        Self(amount.to_big_decimal())
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod amounts;
 mod audit;
 mod audit_feed;
 mod bad_input;

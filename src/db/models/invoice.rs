@@ -1,6 +1,5 @@
 //! `invoices`: what was billed for an order.
 
-use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -8,6 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::TenantId;
+use crate::db::amount::Amount;
 use crate::db::instrument::selecting;
 use crate::db::schema::invoices;
 
@@ -18,7 +18,7 @@ pub struct Invoice {
     pub tenant_id: Uuid,
     pub order_id: Uuid,
     pub number: String,
-    pub total: BigDecimal,
+    pub total: Amount,
     pub currency: String,
     pub issued_at: DateTime<Utc>,
 }

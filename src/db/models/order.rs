@@ -1,6 +1,5 @@
 //! `orders`: the rows, the keyset-paginated list, and status changes.
 
-use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -9,6 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::contains_pattern;
+use crate::db::amount::Amount;
 use crate::db::instrument::selecting;
 use crate::db::predicate::{Literal, RowComparison};
 use crate::db::schema::orders;
@@ -22,7 +22,7 @@ pub struct Order {
     pub bl_order_id: Option<i64>,
     pub external_order_no: Option<String>,
     pub status: OrderStatus,
-    pub total: BigDecimal,
+    pub total: Amount,
     pub currency: String,
     pub customer_email: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -41,14 +41,14 @@ pub enum OrderSort {
 #[derive(Debug, Clone, PartialEq)]
 pub enum OrderKey {
     CreatedAt(DateTime<Utc>, Uuid),
-    Total(BigDecimal, Uuid),
+    Total(Amount, Uuid),
 }
 
 impl OrderKey {
     pub fn of(order: &Order, sort: OrderSort) -> Self {
         match sort {
             OrderSort::CreatedAt => Self::CreatedAt(order.created_at, order.id),
-            OrderSort::Total => Self::Total(order.total.clone(), order.id),
+            OrderSort::Total => Self::Total(order.total, order.id),
         }
     }
 
@@ -204,7 +204,7 @@ impl OrderPage<'_> {
                 query = query.filter(RowComparison::new(
                     "(orders.total, orders.id)",
                     self.descending,
-                    total.clone().into_sql::<Numeric>(),
+                    total.into_sql::<Numeric>(),
                     id.into_sql::<SqlUuid>(),
                 ));
             }

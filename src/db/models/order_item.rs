@@ -1,6 +1,5 @@
 //! `order_items`: the lines of an order.
 
-use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -8,6 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::TenantId;
+use crate::db::amount::Amount;
 use crate::db::instrument::selecting;
 use crate::db::schema::order_items;
 
@@ -20,7 +20,7 @@ pub struct OrderItem {
     pub sku: String,
     pub name: String,
     pub quantity: i32,
-    pub unit_price: BigDecimal,
+    pub unit_price: Amount,
     pub created_at: DateTime<Utc>,
 }
 

@@ -1,12 +1,12 @@
 //! `products`: a tenant's catalogue.
 
-use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::TenantId;
+use crate::db::amount::Amount;
 use crate::db::instrument::selecting;
 use crate::db::schema::{order_items, products};
 
@@ -26,7 +26,7 @@ pub struct Product {
     pub tenant_id: Uuid,
     pub sku: String,
     pub name: String,
-    pub price: BigDecimal,
+    pub price: Amount,
     pub created_at: DateTime<Utc>,
 }
 
