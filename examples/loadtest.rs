@@ -634,11 +634,12 @@ struct Api {
 
 impl Api {
     fn new(endpoint: Url, token: String, documents: Documents) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|error| format!("cannot build the HTTP client: {}", error_chain(&error)))?;
+        let http = support::http_client(
+            reqwest::Client::builder()
+                .timeout(REQUEST_TIMEOUT)
+                .connect_timeout(Duration::from_secs(5)),
+            support::BROWSER_ENCODINGS,
+        );
         Ok(Api {
             http,
             endpoint,
@@ -651,7 +652,7 @@ impl Api {
         &self,
         operation: Operation,
         variables: &Value,
-    ) -> Result<(StatusCode, bytes::Bytes), reqwest::Error> {
+    ) -> Result<(StatusCode, bytes::Bytes), String> {
         let request = GraphQlRequest {
             query: self.documents.get(operation),
             operation_name: operation.name(),
@@ -663,16 +664,17 @@ impl Api {
             .bearer_auth(&self.token)
             .json(&request)
             .send()
-            .await?;
+            .await
+            .map_err(|error| error_chain(&error))?;
         let status = response.status();
-        Ok((status, response.bytes().await?))
+        Ok((status, support::answer_body(response).await?))
     }
 
     /// One measured request.
     async fn send(&self, operation: Operation, variables: &Value) -> Outcome {
         match self.post(operation, variables).await {
             Ok((status, body)) => classify(operation, status, &body),
-            Err(error) => Outcome::Failed(error_chain(&error)),
+            Err(error) => Outcome::Failed(error),
         }
     }
 
@@ -682,7 +684,7 @@ impl Api {
         let (status, body) = self
             .post(operation, variables)
             .await
-            .map_err(|error| format!("cannot reach {}: {}", self.endpoint, error_chain(&error)))?;
+            .map_err(|error| format!("cannot reach {}: {error}", self.endpoint))?;
         if status == StatusCode::UNAUTHORIZED {
             return Err(format!(
                 "{} refused the token (HTTP 401): {TOKEN_HINT}",
