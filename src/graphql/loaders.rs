@@ -15,6 +15,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use compact_str::CompactString;
 use diesel::QueryResult;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
@@ -271,20 +272,20 @@ impl BatchQuery for InvoicesByOrder {
 }
 
 impl BatchQuery for ProductBySku {
-    type Key = String;
+    type Key = CompactString;
     /// `None`: no product has this SKU (remembered like a found one).
     type Value = Option<models::Product>;
     const CACHE: Option<&'static CachePolicy> = Some(&PRODUCT_BY_SKU);
 
-    fn tags(sku: &String) -> Vec<Tag> {
-        vec![Tag::Product(sku.clone())]
+    fn tags(sku: &CompactString) -> Vec<Tag> {
+        vec![Tag::Product(sku.to_string())]
     }
 
     async fn run(
         connection: &AsyncPgConnection,
         tenant: TenantId,
-        skus: &[String],
-    ) -> QueryResult<HashMap<String, Self::Value>> {
+        skus: &[CompactString],
+    ) -> QueryResult<HashMap<CompactString, Self::Value>> {
         let rows = models::Product::find_by_skus(connection, tenant, skus).await?;
         let found = rows
             .into_iter()

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Lookahead};
+use compact_str::CompactString;
 use uuid::Uuid;
 
 use crate::db::models;
@@ -96,7 +97,7 @@ pub async fn order_relations(
     };
     let (mut items, mut shipments, mut invoices, products) =
         futures_util::try_join!(items, shipments, invoices, products).map_err(gql)?;
-    let mut products: Option<HashMap<String, models::Product>> = products.map(|rows| {
+    let mut products: Option<HashMap<CompactString, models::Product>> = products.map(|rows| {
         rows.into_iter()
             .map(|product| (product.sku.clone(), product))
             .collect()
@@ -105,7 +106,7 @@ pub async fn order_relations(
         && products.is_none()
         && let Some(items) = &items
     {
-        let skus: HashSet<String> = items
+        let skus: HashSet<CompactString> = items
             .values()
             .flatten()
             .map(|item| item.sku.clone())

@@ -1,6 +1,7 @@
 //! `invoices`: what was billed for an order.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -17,9 +18,9 @@ pub struct Invoice {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub order_id: Uuid,
-    pub number: String,
+    pub number: CompactString,
     pub total: Amount,
-    pub currency: String,
+    pub currency: CompactString,
     pub issued_at: DateTime<Utc>,
 }
 

@@ -1,6 +1,7 @@
 //! `orders`: the rows, the keyset-paginated list, and status changes.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Numeric, Timestamptz, Uuid as SqlUuid};
@@ -20,11 +21,11 @@ pub struct Order {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub bl_order_id: Option<i64>,
-    pub external_order_no: Option<String>,
+    pub external_order_no: Option<CompactString>,
     pub status: OrderStatus,
     pub total: Amount,
-    pub currency: String,
-    pub customer_email: Option<String>,
+    pub currency: CompactString,
+    pub customer_email: Option<CompactString>,
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,

@@ -1,6 +1,7 @@
 //! `order_items`: the lines of an order.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -17,8 +18,8 @@ pub struct OrderItem {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub order_id: Uuid,
-    pub sku: String,
-    pub name: String,
+    pub sku: CompactString,
+    pub name: CompactString,
     pub quantity: i32,
     pub unit_price: Amount,
     pub created_at: DateTime<Utc>,

@@ -1,6 +1,7 @@
 //! `products`: a tenant's catalogue.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -24,8 +25,8 @@ use crate::db::schema::{order_items, products};
 pub struct Product {
     pub id: Uuid,
     pub tenant_id: Uuid,
-    pub sku: String,
-    pub name: String,
+    pub sku: CompactString,
+    pub name: CompactString,
     pub price: Amount,
     pub created_at: DateTime<Utc>,
 }
@@ -114,7 +115,7 @@ impl Product {
     pub async fn find_by_skus(
         mut connection: &AsyncPgConnection,
         tenant: TenantId,
-        skus: &[String],
+        skus: &[CompactString],
     ) -> QueryResult<Vec<Self>> {
         selecting("products", || {
             products::table

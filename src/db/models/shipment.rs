@@ -1,6 +1,7 @@
 //! `shipments`: parcels, their keyset-paginated list, and new labels.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Timestamptz, Uuid as SqlUuid};
@@ -18,8 +19,8 @@ pub struct Shipment {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub order_id: Uuid,
-    pub carrier: String,
-    pub tracking_no: Option<String>,
+    pub carrier: CompactString,
+    pub tracking_no: Option<CompactString>,
     pub status: ShipmentStatus,
     pub shipped_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
