@@ -190,7 +190,8 @@ impl LoadReport {
 pub const BROWSER_ENCODINGS: &str = "gzip, deflate, br, zstd";
 
 /// An HTTP client for load: it asks for `encodings` (a browser's by
-/// default) and hands bodies over as sent, for [`decoded`] to decompress.
+/// default) and hands bodies over as sent, for [`answer_body`] to
+/// decompress.
 /// reqwest's own decompression sets up a new zstd context for every
 /// response: `perf` put that at an eighth of a load client's CPU, taken
 /// from the service it shares the machine with.

@@ -65,19 +65,7 @@ impl Decimal {
         let rounded = amount.with_scale_round(2, RoundingMode::HalfUp);
         let (cents, scale) = rounded.as_bigint_and_scale();
         match i64::try_from(cents.as_ref()) {
-            Ok(cents) if scale == 2 => {
-                if cents < 0 {
-                    out.push('-');
-                }
-                let cents = cents.unsigned_abs();
-                out.push_str(itoa::Buffer::new().format(cents / 100));
-                out.push('.');
-                let fraction = cents % 100;
-                if fraction < 10 {
-                    out.push('0');
-                }
-                out.push_str(itoa::Buffer::new().format(fraction));
-            }
+            Ok(cents) if scale == 2 => Amount::from_cents(cents).write(out),
             _ => out.push_str(&rounded.to_plain_string()),
         }
     }
