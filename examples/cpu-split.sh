@@ -4,7 +4,7 @@
 # PostgreSQL process and of the load generator read from /proc around
 # 8 s of a 10 s run, divided by the requests answered in them.
 #
-#   cargo build --release --bin fulexo --example loadtest
+#   cargo build --profile production --bin fulexo --example loadtest
 #   examples/cpu-split.sh [OPERATION] [CLIENTS]     # OrdersPage 16
 #
 # FULEXO_BIN runs another build of the service (two builds measured in
@@ -14,8 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 operation=${1:-OrdersPage}
 clients=${2:-16}
-service=${FULEXO_BIN:-./target/release/fulexo}
-loadtest=./target/release/examples/loadtest
+service=${FULEXO_BIN:-./target/production/fulexo}
+loadtest=./target/production/examples/loadtest
 address=127.0.0.1:8099
 export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/fulexo_bench}
 export JWT_SECRET=cpu-split

@@ -14,7 +14,8 @@
 //! pipeline (`\startpipeline`) here too. The resolver cache is off: both
 //! sides reach the database on every request.
 //!
-//! `cargo run --release --example floor` (settings: `BENCH_DATABASE_URL`,
+//! `cargo run --profile production --example floor` (the service as it is
+//! deployed, `Cargo.toml`; settings: `BENCH_DATABASE_URL`,
 //! `BENCH_SECONDS` per run, default 10, `BENCH_CLIENTS`, default `1,16,64`,
 //! `BENCH_OPERATIONS`, default all five, e.g. `OrdersPage,OrderDetail`;
 //! `pgbench` on the `PATH`).

@@ -3,7 +3,7 @@
 //! where throughput on a shared machine moves by 10-20%, so that a change
 //! of a few percent shows.
 //!
-//! The release binary `fulexo` runs under `valgrind --tool=callgrind` as its
+//! The production build of `fulexo` (`Cargo.toml`) runs under `valgrind --tool=callgrind` as its
 //! own process on the bench database (cache off, one request at a time);
 //! for each operation, 30 unmeasured requests, then the counters are zeroed,
 //! `BENCH_REQUESTS` (default 200) requests are sent one after the other, and
@@ -11,7 +11,7 @@
 //! figure. The dumps stay in the folder printed at the end, for
 //! `callgrind_annotate --inclusive=yes` to say where the instructions went.
 //!
-//! `cargo build --release && cargo run --release --example instructions`
+//! `cargo build --profile production && cargo run --profile production --example instructions`
 //! (`BENCH_OPERATIONS`: `OrdersPage,OrderDetail,UndeliveredShipments` by
 //! default; valgrind on the `PATH`: `apt-get install valgrind`).
 
@@ -124,7 +124,8 @@ async fn main() {
     }
 }
 
-/// `fulexo` next to this example's own binary (`target/release/`).
+/// `fulexo` next to this example's own binary (`target/production/`, or the
+/// folder of whichever profile built it).
 fn service_binary() -> PathBuf {
     let examples = std::env::current_exe().unwrap();
     let binary = examples
@@ -134,7 +135,7 @@ fn service_binary() -> PathBuf {
         .unwrap();
     assert!(
         binary.exists(),
-        "{} is missing: build it first with `cargo build --release`",
+        "{} is missing: build it first with `cargo build --profile production`",
         binary.display()
     );
     binary
