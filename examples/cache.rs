@@ -3,7 +3,7 @@
 //! off with `CACHE_L1_TTL=0s`), and with both layers. Prints throughput,
 //! latency and each layer's hit ratio.
 //!
-//! `cargo run --release --example cache` (Redis at `BENCH_REDIS_URL`,
+//! `cargo run --profile production --example cache` (Redis at `BENCH_REDIS_URL`,
 //! default `redis://127.0.0.1:6379`).
 
 // async-graphql's resolver futures nest deeper than the default limit.
