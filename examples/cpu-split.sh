@@ -26,7 +26,7 @@ TOKIO_WORKER_THREADS=2 CACHE_ENABLED=false RATE_LIMIT_ENABLED=false LISTEN_ADDR=
 server=$!
 trap 'kill $server 2>/dev/null' EXIT
 for _ in $(seq 1 50); do
-  curl -fs -o /dev/null "http://$address/health" && break
+  curl -fs -o /dev/null "http://$address/healthz" && break
   sleep 0.2
 done
 
